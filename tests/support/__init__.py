@@ -1,0 +1,1 @@
+"""Helpers shared by the template's tests (imported from tests/conftest.py)."""

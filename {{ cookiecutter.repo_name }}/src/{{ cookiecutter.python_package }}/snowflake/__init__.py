@@ -1,0 +1,1 @@
+"""Snowflake side of the project: the Snowpark session and checks of Snowflake objects."""
