@@ -2,7 +2,9 @@
 
 from omegaconf.resolvers import oc
 
-from {{ cookiecutter.python_package }}.snowflake.hooks import SnowparkSessionHook
+from {{ cookiecutter.python_package }}.snowflake.hooks import (
+    SnowparkSessionHook,
+)
 
 # The session hook must run before anything loads a Snowpark table.
 HOOKS = (SnowparkSessionHook(),)

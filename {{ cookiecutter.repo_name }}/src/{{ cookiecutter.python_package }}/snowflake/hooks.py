@@ -7,8 +7,8 @@ import logging
 from kedro.framework.hooks import hook_impl
 from snowflake.snowpark import Session
 
-from {{ cookiecutter.python_package }}.snowflake.conf import read_snowflake_conf
-from {{ cookiecutter.python_package }}.snowflake.session import SessionConfig, create_session
+from .conf import read_snowflake_conf
+from .session import SessionConfig, create_session
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,9 @@ class SnowparkSessionHook:
             if config.mode == "local_testing"
             else f"Snowflake account {config.account} as {config.user}"
         )
-        logger.info("Snowpark session: %s, %s.%s", where, config.database, config.schema_)
+        logger.info(
+            "Snowpark session: %s, %s.%s", where, config.database, config.schema_
+        )
 
     @hook_impl
     def after_pipeline_run(self) -> None:

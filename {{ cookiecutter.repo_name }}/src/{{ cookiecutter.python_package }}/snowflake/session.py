@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from snowflake.snowpark import Session
 
-from {{ cookiecutter.python_package }}.snowflake.local_testing import patch_local_testing
+from .local_testing import patch_local_testing
 
 
 class SessionConfig(BaseModel):

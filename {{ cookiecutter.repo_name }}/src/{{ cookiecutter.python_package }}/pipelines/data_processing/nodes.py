@@ -33,9 +33,9 @@ def _money(column: str):
 
 
 def preprocess_companies(companies: DataFrame) -> DataFrame:
-    return companies.with_column("IATA_APPROVED", _is_true("IATA_APPROVED")).with_column(
-        "COMPANY_RATING", _percentage("COMPANY_RATING")
-    )
+    return companies.with_column(
+        "IATA_APPROVED", _is_true("IATA_APPROVED")
+    ).with_column("COMPANY_RATING", _percentage("COMPANY_RATING"))
 
 
 def preprocess_shuttles(shuttles: DataFrame) -> DataFrame:

@@ -12,9 +12,21 @@ from .nodes import (
 def create_pipeline(**kwargs) -> Pipeline:
     return pipeline(
         [
-            node(to_snowflake_columns, "companies", "companies_table", name="ingest_companies"),
-            node(to_snowflake_columns, "shuttles", "shuttles_table", name="ingest_shuttles"),
-            node(to_snowflake_columns, "reviews", "reviews_table", name="ingest_reviews"),
+            node(
+                to_snowflake_columns,
+                "companies",
+                "companies_table",
+                name="ingest_companies",
+            ),
+            node(
+                to_snowflake_columns,
+                "shuttles",
+                "shuttles_table",
+                name="ingest_shuttles",
+            ),
+            node(
+                to_snowflake_columns, "reviews", "reviews_table", name="ingest_reviews"
+            ),
             node(
                 preprocess_companies,
                 "companies_table",

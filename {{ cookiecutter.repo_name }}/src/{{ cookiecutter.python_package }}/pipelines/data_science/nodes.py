@@ -31,7 +31,7 @@ def split_data(
     )
 
 
-def train_model(X_train: pd.DataFrame, y_train: pd.Series) -> LinearRegression:  # noqa: N803
+def train_model(X_train: pd.DataFrame, y_train: pd.Series) -> LinearRegression:
     regressor = LinearRegression()
     regressor.fit(X_train, y_train)
     return regressor
@@ -39,7 +39,7 @@ def train_model(X_train: pd.DataFrame, y_train: pd.Series) -> LinearRegression: 
 
 def evaluate_model(
     regressor: LinearRegression,
-    X_test: pd.DataFrame,  # noqa: N803
+    X_test: pd.DataFrame,
     y_test: pd.Series,
 ) -> dict[str, float]:
     """r2, mae and rmse on the test set; the catalog sends them to MLflow."""
@@ -49,5 +49,7 @@ def evaluate_model(
         "mae": float(mean_absolute_error(y_test, predicted)),
         "rmse": math.sqrt(mean_squared_error(y_test, predicted)),
     }
-    logger.info("Model has r2 %.3f, mae %.1f, rmse %.1f on test data.", *metrics.values())
+    logger.info(
+        "Model has r2 %.3f, mae %.1f, rmse %.1f on test data.", *metrics.values()
+    )
     return metrics

@@ -1,0 +1,45 @@
+"""Training and evaluation on a small synthetic table with a known linear signal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.python_package }}.pipelines.data_science.nodes import (
+    evaluate_model,
+    split_data,
+    train_model,
+)
+
+FEATURES = ["ENGINES", "CREW"]
+
+
+@pytest.fixture
+def model_input(snowpark_session):
+    rng = np.random.default_rng(0)
+    engines = rng.integers(1, 5, 200)
+    crew = rng.integers(1, 7, 200)
+    price = 100 * engines + 30 * crew + rng.normal(0, 5, 200)
+    frame = pd.DataFrame({"ENGINES": engines, "CREW": crew, "PRICE": price})
+    return snowpark_session.create_dataframe(frame)
+
+
+def test_split_train_evaluate_recovers_the_signal(model_input):
+    options = {
+        "features": FEATURES,
+        "target": "PRICE",
+        "test_size": 0.25,
+        "random_state": 1,
+    }
+    X_train, X_test, y_train, y_test = split_data(model_input, options)
+    assert len(X_train) == 150
+    assert len(X_test) == 50
+    assert list(X_train.columns) == FEATURES
+
+    regressor = train_model(X_train, y_train)
+    metrics = evaluate_model(regressor, X_test, y_test)
+
+    assert set(metrics) == {"r2", "mae", "rmse"}
+    assert metrics["r2"] > 0.99
+    assert 0 < metrics["mae"] <= metrics["rmse"] < 10
