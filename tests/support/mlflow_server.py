@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 
 @dataclass
@@ -22,8 +23,6 @@ class MlflowServer:
 
     def get(self, endpoint: str, **query: str) -> dict:
         """GET <url>/api/2.0/mlflow/<endpoint>?query, decoded."""
-        from urllib.parse import urlencode
-
         address = f"{self.url}/api/2.0/mlflow/{endpoint}"
         if query:
             address += "?" + urlencode(query)

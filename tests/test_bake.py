@@ -1,0 +1,143 @@
+"""Bake the template across a matrix of answers and inspect what comes out.
+
+Fast checks only (no pipeline run): the exact file set, nothing unrendered, every YAML and
+TOML file parses, and ruff passes on the generated project, tests included.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from support.baking import REPO_ROOT, bake
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+MATRIX = [
+    pytest.param({}, id="aws-defaults"),
+    pytest.param({"cloud_provider": "azure"}, id="azure-offline"),
+    pytest.param(
+        {
+            "cloud_provider": "gcp",
+            "snowflake_account": "myorg-myaccount",
+            "snowflake_user": "JANE_DOE",
+        },
+        id="gcp-with-account",
+    ),
+    pytest.param(
+        {"snowflake_account": "xy12345.eu-west-1.aws", "snowflake_user": "svc_mlops"},
+        id="aws-legacy-locator",
+    ),
+    pytest.param(
+        {
+            "project_name": "Odd_name-Project 2",
+            "snowflake_database": "_odd$db",
+            "snowflake_schema": "S1",
+            "snowflake_role": "R$ML",
+            "snowflake_warehouse": "W_1",
+            "mlflow_experiment_name": "team/exp v2.1",
+            "cloud_provider": "azure",
+        },
+        id="odd-valid-names",
+    ),
+    pytest.param(
+        {"project_name": "Quarterly Revenue Forecasting For The Interplanetary Fleet"},
+        id="long-project-name",
+    ),
+]
+
+EXPECTED_FILES = REPO_ROOT / "tests" / "expected_files.txt"
+
+
+@pytest.fixture(scope="module", params=MATRIX)
+def baked(request, cookies_session):
+    return bake(cookies_session, **request.param)
+
+
+def expected_files(package: str) -> set[str]:
+    lines = EXPECTED_FILES.read_text(encoding="utf-8").splitlines()
+    return {
+        line.replace("{package}", package)
+        for line in lines
+        if line.strip() and not line.startswith("#")
+    }
+
+
+def test_exact_file_set(baked):
+    files = {f for f in baked.files() if "__pycache__" not in f}
+    expected = expected_files(baked.package)
+    assert files - expected == set(), "unexpected files in the generated project"
+    assert expected - files == set(), "files missing from the generated project"
+
+
+def test_nothing_left_unrendered(baked):
+    leftovers = []
+    for path in baked.path.rglob("*"):
+        if "{{" in path.name or "{%" in path.name:
+            leftovers.append(str(path))
+        if path.is_file() and path.suffix not in {".pickle", ".db"}:
+            text = path.read_text(encoding="utf-8")
+            for marker in ("{{", "{%", "{#"):
+                if marker in text:
+                    leftovers.append(f"{path}: {marker}")
+    assert leftovers == []
+
+
+def test_every_yaml_and_toml_file_parses(baked):
+    for path in baked.path.rglob("*.y*ml"):
+        yaml.safe_load(path.read_text(encoding="utf-8"))
+    for path in baked.path.rglob("*.toml"):
+        tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def test_answers_reach_the_configuration(baked):
+    conf = yaml.safe_load((baked.path / "conf/base/snowflake.yml").read_text())
+    mlflow = conf["snowflake"]["mlflow"]
+    answers = baked.context
+    assert mlflow["experiment_name"] == answers["mlflow_experiment_name"]
+    prefix = (
+        f"{answers['snowflake_database']}.{answers['snowflake_schema']}.mlflow_".lower()
+    )
+    assert mlflow["functions"] == {
+        key: prefix + key
+        for key in (
+            "experiment_get_by_name",
+            "run_create",
+            "run_update",
+            "run_log_metric",
+            "run_log_parameter",
+        )
+    }
+    pyproject = tomllib.loads((baked.path / "pyproject.toml").read_text())
+    assert pyproject["tool"]["kedro"]["package_name"] == baked.package
+    assert pyproject["tool"]["kedro"]["project_name"] == answers["project_name"]
+
+
+def test_ruff_passes_on_the_generated_project(baked):
+    for command in (["check"], ["format", "--check"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, "."],
+            cwd=baked.path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_plain_cookiecutter_cli_bakes_the_template(tmp_path: Path):
+    """`cookiecutter <repo>` (no kedro involved) must work too."""
+    subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", str(REPO_ROOT)],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert (tmp_path / "snowflake-mlops-demo" / "conf/base/snowflake.yml").is_file()
