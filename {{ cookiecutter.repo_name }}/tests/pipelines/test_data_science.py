@@ -8,6 +8,7 @@ import pytest
 
 from {{ cookiecutter.python_package }}.pipelines.data_science.nodes import (
     evaluate_model,
+    plot_predictions,
     split_data,
     train_model,
 )
@@ -43,3 +44,18 @@ def test_split_train_evaluate_recovers_the_signal(model_input):
     assert set(metrics) == {"r2", "mae", "rmse"}
     assert metrics["r2"] > 0.99
     assert 0 < metrics["mae"] <= metrics["rmse"] < 10
+
+
+def test_prediction_plot_has_the_test_points(model_input):
+    options = {
+        "features": FEATURES,
+        "target": "PRICE",
+        "test_size": 0.5,
+        "random_state": 2,
+    }
+    X_train, X_test, y_train, y_test = split_data(model_input, options)
+    figure = plot_predictions(train_model(X_train, y_train), X_test, y_test)
+    (axes,) = figure.axes
+    (points,) = axes.collections
+    assert len(points.get_offsets()) == len(X_test)
+    assert axes.get_xlabel() == "actual price"

@@ -6,11 +6,16 @@ import logging
 import math
 from typing import Any
 
+import matplotlib
 import pandas as pd
+from matplotlib.figure import Figure
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.model_selection import train_test_split
 from snowflake.snowpark import DataFrame
+
+# Figures are written to files, never shown: no display is needed (or available) here.
+matplotlib.use("Agg")
 
 logger = logging.getLogger(__name__)
 
@@ -53,3 +58,32 @@ def evaluate_model(
         "Model has r2 %.3f, mae %.1f, rmse %.1f on test data.", *metrics.values()
     )
     return metrics
+
+
+def plot_predictions(
+    regressor: LinearRegression,
+    X_test: pd.DataFrame,
+    y_test: pd.Series,
+) -> Figure:
+    """Predicted against actual price on the test set; logged to MLflow as an artifact."""
+    predicted = regressor.predict(X_test)
+    figure = Figure(figsize=(6, 6), dpi=100)
+    axes = figure.subplots()
+    axes.scatter(y_test, predicted, s=12, alpha=0.6, color="#29B5E8")
+    low, high = (
+        float(min(y_test.min(), predicted.min())),
+        float(max(y_test.max(), predicted.max())),
+    )
+    axes.plot(
+        [low, high],
+        [low, high],
+        color="#11567F",
+        linewidth=1,
+        label="perfect prediction",
+    )
+    axes.set_xlabel("actual price")
+    axes.set_ylabel("predicted price")
+    axes.set_title("Shuttle price: predicted against actual (test set)")
+    axes.legend(loc="upper left")
+    figure.tight_layout()
+    return figure

@@ -1,6 +1,6 @@
 from kedro.pipeline import Pipeline, node, pipeline
 
-from .nodes import evaluate_model, split_data, train_model
+from .nodes import evaluate_model, plot_predictions, split_data, train_model
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -18,6 +18,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["regressor", "X_test", "y_test"],
                 "model_metrics",
                 name="evaluate_model",
+            ),
+            node(
+                plot_predictions,
+                ["regressor", "X_test", "y_test"],
+                "prediction_plot",
+                name="plot_predictions",
             ),
         ]
     )
