@@ -1,0 +1,136 @@
+"""`kedro snowflake check [--online]`: are conf/ and sql/ consistent, and (online) do the
+Snowflake objects exist and can the project's role use them?"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .online_check import CheckRow, check_online, table
+from .validation import OfflineReport, check_project
+
+
+def load_snowflake_block(project: Path, env: str) -> dict[str, Any]:
+    """The merged `snowflake:` config of an env, read the way `kedro run` reads it
+    (without creating a Kedro context, whose hooks would open a session)."""
+    from kedro.framework.project import settings  # noqa: PLC0415 (needs the project)
+    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+
+    from .conf import read_snowflake_conf  # noqa: PLC0415
+
+    bootstrap_project(project)
+    loader = settings.CONFIG_LOADER_CLASS(
+        conf_source=str(project / settings.CONF_SOURCE),
+        env=env,
+        **settings.CONFIG_LOADER_ARGS,
+    )
+    return read_snowflake_conf(loader)
+
+
+def snowpark_lookup(session: Any):
+    """experiment_get_by_name called the way the tracking code calls it: through
+    Snowpark with the name as a bound literal."""
+    from snowflake.snowpark.functions import call_function, col  # noqa: PLC0415
+
+    def lookup(function: str, experiment_name: str) -> Any:
+        frame = session.create_dataframe(
+            [[experiment_name]], schema=["EXPERIMENT_NAME"]
+        )
+        row = frame.select(call_function(function, col("EXPERIMENT_NAME"))).collect()[0]
+        value = row[0]
+        return json.loads(value) if isinstance(value, str) else value
+
+    return lookup
+
+
+def session_problems(error: Any) -> str:
+    """pydantic's messages without the input values (they could hold a password)."""
+    lines = []
+    for detail in error.errors():
+        location = ".".join(str(part) for part in detail["loc"])
+        key = f"snowflake.session.{location}" if location else "snowflake.session"
+        message = str(detail["msg"]).removeprefix("Value error, ")
+        lines.append(message if message.startswith(key) else f"{key}: {message}")
+    return "\n".join(lines)
+
+
+def run_online(
+    report: OfflineReport, block: dict[str, Any], mlflow: Any
+) -> list[CheckRow]:
+    """Connect with the project's credentials (environment variables) and check."""
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from .session import SessionConfig, create_session  # noqa: PLC0415 (Snowpark)
+
+    try:
+        config = SessionConfig.model_validate(block.get("session") or {})
+    except ValidationError as error:
+        raise click.ClickException(session_problems(error)) from None
+    if config.mode != "snowflake":
+        raise click.ClickException(
+            "snowflake.session.mode is local_testing in this env; use --env snowflake"
+        )
+    try:
+        session = create_session(config)
+    except Exception as error:  # noqa: BLE001 (the connector's errors carry no secrets)
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise click.ClickException(
+            f"could not connect to Snowflake: {first_line}"
+        ) from None
+    try:
+        return check_online(
+            report,
+            session.connection,
+            snowpark_lookup(session),
+            mlflow.experiment_name,
+            mlflow.functions.experiment_get_by_name,
+        )
+    finally:
+        session.close()
+
+
+def mlflow_block_problems(block: dict[str, Any]) -> tuple[Any, list[str]]:
+    """The `snowflake.mlflow` block validated by the tracking code's own schema."""
+    # Imported here: pydantic and the tracking package are not needed for --help.
+    from ..tracking.config import MlflowConfigError, load_mlflow_config  # noqa: PLC0415
+
+    try:
+        return load_mlflow_config(block), []
+    except MlflowConfigError as error:
+        return None, str(error).splitlines()
+
+
+@click.command()
+@click.option(
+    "--online", is_flag=True, help="Also connect to Snowflake and check the objects."
+)
+@click.option(
+    "--env", "-e", default="snowflake", show_default=True, help="Conf env to read."
+)
+@click.pass_obj
+def check(metadata: Any, online: bool, env: str) -> None:
+    """Check conf/ against sql/ (offline); with --online, check the account too."""
+    project = Path(getattr(metadata, "project_path", None) or Path.cwd())
+    report = check_project(project)
+    block = load_snowflake_block(project, env)
+    mlflow, mlflow_problems = mlflow_block_problems(block)
+    problems = [str(finding) for finding in report.findings] + mlflow_problems
+    click.echo("Snowflake objects this project expects:")
+    click.echo(report.inventory_table())
+    if problems:
+        click.echo("\nProblems in conf/ and sql/:", err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+    if online and mlflow is None:
+        click.echo("\nOnline check skipped: fix snowflake.mlflow first.", err=True)
+    elif online:
+        rows = run_online(report, block, mlflow)
+        click.echo(f"\nOnline check (env {env}):")
+        click.echo(table(rows))
+        problems += [row.object for row in rows if not row.ok]
+    if problems:
+        raise SystemExit(1)
+    click.echo("\nAll checks passed.")
