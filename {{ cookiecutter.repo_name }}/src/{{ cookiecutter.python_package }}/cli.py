@@ -2,6 +2,9 @@
 
 import click
 
+from .snowflake.check_command import check
+from .snowflake.setup_command import setup
+
 
 @click.group(name="{{ cookiecutter.python_package }}")
 def cli() -> None:
@@ -11,3 +14,7 @@ def cli() -> None:
 @cli.group()
 def snowflake() -> None:
     """Set up and check the Snowflake objects this project needs (see sql/README.md)."""
+
+
+snowflake.add_command(check)
+snowflake.add_command(setup)

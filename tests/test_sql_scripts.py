@@ -1,0 +1,308 @@
+"""The generated sql/ folder, rendered for each cloud: it splits with Snowflake's own
+splitter, creates every object conf/ names exactly once, idempotently, and the teardown
+drops them all in reverse order. (No Snowflake account exists here, so the scripts are
+checked as text; their JavaScript runs for real in test_translators.py.)"""
+
+from __future__ import annotations
+
+import re
+from io import StringIO
+
+import pytest
+import yaml
+from snowflake.connector.util_text import split_statements
+from support.baking import bake
+
+SETUP_SCRIPTS = [
+    "01_role_and_grants.sql",
+    "02_warehouse_database_schema_stages.sql",
+    "03_api_integration.sql",
+    "04_translators.sql",
+    "05_external_functions.sql",
+    "06_storage_integration_and_stage.sql",
+]
+ALL_SCRIPTS = [*SETUP_SCRIPTS, "90_smoke_test.sql", "99_teardown.sql"]
+SCRIPTS_WITH_PLACEHOLDERS = {
+    "03_api_integration.sql",
+    "05_external_functions.sql",
+    "06_storage_integration_and_stage.sql",
+}
+API_PROVIDERS = {
+    "aws": "aws_api_gateway",
+    "azure": "azure_api_management",
+    "gcp": "google_api_gateway",
+}
+STORAGE_PROVIDERS = {"aws": "'S3'", "azure": "'AZURE'", "gcp": "'GCS'"}
+# The contract between the tracking code and sql/ (team brief, names contract).
+SIGNATURES = {
+    "experiment_get_by_name": ["EXPERIMENT_NAME VARCHAR"],
+    "run_create": [
+        "EXPERIMENT_ID VARCHAR",
+        "RUN_NAME VARCHAR",
+        "START_TIME_MS NUMBER",
+        "TAGS VARIANT",
+    ],
+    "run_update": ["RUN_ID VARCHAR", "STATUS VARCHAR", "END_TIME_MS NUMBER"],
+    "run_log_metric": [
+        "RUN_ID VARCHAR",
+        "KEY VARCHAR",
+        "VALUE FLOAT",
+        "STEP NUMBER",
+        "TIMESTAMP_MS NUMBER",
+    ],
+    "run_log_parameter": ["RUN_ID VARCHAR", "KEY VARCHAR", "VALUE VARCHAR"],
+}
+# MLflow's runs/log-batch limits: a batch must never be bigger.
+MAX_ROWS = {"run_log_metric": 1000, "run_log_parameter": 100}
+TYPES = (
+    "EXTERNAL FUNCTION|FUNCTION|API INTEGRATION|STORAGE INTEGRATION|STAGE|SCHEMA|"
+    "DATABASE|WAREHOUSE|ROLE"
+)
+CREATE = re.compile(
+    rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?(?P<type>{TYPES})\s+"
+    r"(?P<if_not_exists>IF\s+NOT\s+EXISTS\s+)?(?P<name>[\w.$]+)",
+    re.IGNORECASE,
+)
+DROP = re.compile(
+    rf"^DROP\s+(?P<type>{TYPES})\s+IF\s+EXISTS\s+(?P<name>[\w.$]+)", re.IGNORECASE
+)
+PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
+FILLED_ANSWERS = {
+    "aws": {
+        "aws_api_role_arn": "arn:aws:iam::123456789012:role/snowflake-mlflow-api",
+        "aws_storage_role_arn": "arn:aws:iam::123456789012:role/snowflake-mlflow-s3",
+        "mlflow_artifact_store_url": "s3://my-bucket/mlflow/",
+    },
+    "azure": {
+        "azure_tenant_id": "11111111-2222-3333-4444-555555555555",
+        "azure_ad_application_id": "66666666-7777-8888-9999-000000000000",
+        "mlflow_artifact_store_url": "azure://acct.blob.core.windows.net/mlflow/artifacts/",
+    },
+    "gcp": {
+        "gcp_audience": "my-api-1a2b3c.apigateway.my-project.cloud.goog",
+        "mlflow_artifact_store_url": "gcs://my-bucket/mlflow/",
+    },
+}
+GATEWAYS = {
+    "aws": "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/mlflow",
+    "azure": "https://my-apim.azure-api.net/mlflow",
+    "gcp": "https://my-gateway-1a2b3c4d.ew.gateway.dev/mlflow",
+}
+
+
+def statements(text: str) -> list[str]:
+    """Non-empty statements, comments removed, split by snowflake-connector."""
+    found = (
+        s.strip() for s, _ in split_statements(StringIO(text), remove_comments=True)
+    )
+    return [s for s in found if s.rstrip(";").strip()]
+
+
+class RenderedSql:
+    """The sql/ folder and conf/base/snowflake.yml of one baked project."""
+
+    def __init__(self, project, cloud: str) -> None:
+        self.project = project
+        self.cloud = cloud
+        self.dir = project.path / "sql"
+        self.text = {
+            p.name: p.read_text(encoding="utf-8")
+            for p in sorted(self.dir.glob("*.sql"))
+        }
+        self.statements = {name: statements(text) for name, text in self.text.items()}
+        conf = yaml.safe_load((project.path / "conf/base/snowflake.yml").read_text())
+        self.mlflow = conf["snowflake"]["mlflow"]
+
+    def headers(self, pattern: re.Pattern, scripts) -> list[tuple[str, str, str]]:
+        """(script, TYPE, NAME) of every statement matching pattern, in run order."""
+        found = []
+        for script in scripts:
+            for statement in self.statements[script]:
+                match = pattern.match(statement)
+                if match:
+                    kind = " ".join(match["type"].upper().split())
+                    found.append((script, kind, match["name"].upper()))
+        return found
+
+    def created(self) -> list[tuple[str, str, str]]:
+        return self.headers(CREATE, SETUP_SCRIPTS)
+
+    def dropped(self) -> list[tuple[str, str, str]]:
+        return self.headers(DROP, ["99_teardown.sql"])
+
+    def expected_objects(self) -> set[str]:
+        """Everything conf/ names, the translators, and the two integrations."""
+        context = self.project.context
+        functions = list(self.mlflow["functions"].values())
+        translators = [
+            f"{function}_{side}_translator"
+            for function in functions
+            for side in ("request", "response")
+        ]
+        return {
+            name.upper()
+            for name in [
+                *functions,
+                *translators,
+                self.mlflow["stage"].removeprefix("@"),
+                context["__api_integration"],
+                context["__storage_integration"],
+            ]
+        }
+
+
+def bake_sql(cookies, cloud: str, **answers: str) -> RenderedSql:
+    return RenderedSql(bake(cookies, cloud_provider=cloud, **answers), cloud)
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(("aws", {}), id="aws-defaults"),
+        pytest.param(("azure", {}), id="azure-defaults"),
+        # Other names, so nothing can be hard-coded to DEMO.DEMO.
+        pytest.param(
+            ("gcp", {"snowflake_database": "Analytics", "snowflake_schema": "Ml_Ops"}),
+            id="gcp-other-names",
+        ),
+    ],
+)
+def rendered(request, cookies_session) -> RenderedSql:
+    cloud, answers = request.param
+    return bake_sql(cookies_session, cloud, **answers)
+
+
+def test_exactly_the_chosen_clouds_scripts_are_left(rendered):
+    assert sorted(rendered.text) == ALL_SCRIPTS
+    assert (rendered.dir / "README.md").is_file()
+
+
+def test_every_script_splits_and_is_fully_rendered(rendered):
+    for script, text in rendered.text.items():
+        assert rendered.statements[script], f"{script} has no statement"
+        for marker in ("{{", "{%", "{#", "cookiecutter"):
+            assert marker not in text, f"{script} holds unrendered {marker!r}"
+
+
+def test_every_script_starts_with_role_creates_and_expects(rendered):
+    for script, text in rendered.text.items():
+        header = text.split("\n\n", 1)[0]
+        assert header.startswith("-- ="), script
+        for heading in ("Role needed", "Expects"):
+            assert heading in header, f"{script}: no {heading!r} in its header"
+        assert "Creates" in header or "Drops" in header, script
+
+
+def test_every_create_is_idempotent_and_on_one_line(rendered):
+    creates = [
+        (script, statement)
+        for script in SETUP_SCRIPTS
+        for statement in rendered.statements[script]
+        if statement.upper().startswith("CREATE")
+    ]
+    assert len(creates) == len(rendered.created()), "a CREATE header is not parsed"
+    for script, statement in creates:
+        match = CREATE.match(statement.splitlines()[0])
+        assert match, f"{script}: CREATE header not on one line: {statement[:80]}"
+        assert match["replace"] or match["if_not_exists"], f"{script}: {statement[:80]}"
+
+
+def test_each_object_is_created_by_exactly_one_script_and_dropped(rendered):
+    created = [name for _, _, name in rendered.created()]
+    dropped = [name for _, _, name in rendered.dropped()]
+    for name in rendered.expected_objects():
+        assert created.count(name) == 1, f"{name} created {created.count(name)} times"
+    assert sorted(created) == sorted(dropped), "teardown must drop what setup creates"
+
+
+def test_teardown_drops_in_reverse_order_of_creation(rendered):
+    created = [name for _, _, name in rendered.created()]
+    dropped = [name for _, _, name in rendered.dropped()]
+    position = {name: index for index, name in enumerate(created)}
+    order = [position[name] for name in dropped]
+    assert order == sorted(order, reverse=True), list(zip(dropped, order, strict=True))
+
+
+def test_objects_exist_before_they_are_used(rendered):
+    """Translators before functions, integrations before what names them."""
+    created = [name for _, _, name in rendered.created()]
+    for script in SETUP_SCRIPTS:
+        for statement in rendered.statements[script]:
+            match = CREATE.match(statement)
+            if not match:
+                continue
+            for used in re.findall(
+                r"(?:API_INTEGRATION|STORAGE_INTEGRATION|REQUEST_TRANSLATOR|"
+                r"RESPONSE_TRANSLATOR)\s*=\s*([\w.$]+)",
+                statement,
+            ):
+                assert created.index(used.upper()) < created.index(
+                    match["name"].upper()
+                ), f"{match['name']} uses {used} before it is created"
+
+
+def test_external_functions_follow_the_contract(rendered):
+    api_integration = rendered.project.context["__api_integration"].upper()
+    for short, signature in SIGNATURES.items():
+        name = rendered.mlflow["functions"][short]
+        [statement] = [
+            s
+            for s in rendered.statements["05_external_functions.sql"]
+            if re.match(rf"CREATE OR REPLACE EXTERNAL FUNCTION {re.escape(name)}\(", s)
+        ]
+        arguments = statement.split("(", 1)[1].split(")", 1)[0]
+        assert [" ".join(a.split()).upper() for a in arguments.split(",")] == signature
+        assert re.search(r"\bRETURNS VARIANT\b", statement)
+        assert re.search(r"\bVOLATILE\b", statement), f"{name} must be VOLATILE"
+        assert re.search(rf"API_INTEGRATION = {api_integration}\b", statement.upper())
+        for side in ("REQUEST", "RESPONSE"):
+            translator = f"{name}_{side}_translator".upper()
+            assert f"{side}_TRANSLATOR = {translator}" in statement.upper()
+        rows = int(re.search(r"MAX_BATCH_ROWS = (\d+)", statement)[1])
+        assert 1 <= rows <= MAX_ROWS.get(short, 1), f"{name}: MAX_BATCH_ROWS {rows}"
+
+
+def test_the_chosen_clouds_integrations(rendered):
+    api = " ".join(rendered.statements["03_api_integration.sql"])
+    storage = " ".join(rendered.statements["06_storage_integration_and_stage.sql"])
+    assert f"API_PROVIDER = {API_PROVIDERS[rendered.cloud]}" in api
+    assert f"STORAGE_PROVIDER = {STORAGE_PROVIDERS[rendered.cloud]}" in storage
+    for other, provider in API_PROVIDERS.items():
+        if other != rendered.cloud:
+            assert provider not in api
+    assert "DESCRIBE INTEGRATION" in api and "DESCRIBE INTEGRATION" in storage
+
+
+def test_placeholders_are_refused_by_a_check_at_the_top(rendered):
+    """Empty answers leave <...> placeholders; the script's first statement after its
+    USE ROLE is a Snowflake Scripting block that raises while any of them is left."""
+    for script, found in rendered.statements.items():
+        tokens = {t for s in found for t in PLACEHOLDER.findall(s)}
+        if script not in SCRIPTS_WITH_PLACEHOLDERS:
+            assert not tokens, f"{script} has placeholders {tokens}"
+            continue
+        assert tokens, f"{script} should hold placeholders with empty answers"
+        check = next(s for s in found if not s.upper().startswith("USE "))
+        assert check.startswith("EXECUTE IMMEDIATE $$"), script
+        assert "RAISE placeholder_left" in check and "EXCEPTION (-20001" in check
+        condition = check.split("IF (", 1)[1].split(") THEN", 1)[0]
+        assert tokens <= set(PLACEHOLDER.findall(condition)), script
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
+def test_answers_replace_every_placeholder(cookies_session, cloud):
+    gateway = GATEWAYS[cloud]
+    rendered = bake_sql(
+        cookies_session, cloud, mlflow_gateway_url=gateway, **FILLED_ANSWERS[cloud]
+    )
+    for script, found in rendered.statements.items():
+        left = {t for s in found for t in PLACEHOLDER.findall(s)}
+        assert not left, f"{cloud} {script}: {left}"
+    functions = " ".join(rendered.statements["05_external_functions.sql"])
+    assert functions.count(f"AS '{gateway}'") == len(SIGNATURES)
+    api = " ".join(rendered.statements["03_api_integration.sql"])
+    assert f"API_ALLOWED_PREFIXES = ('{gateway}')" in api
+    storage = " ".join(rendered.statements["06_storage_integration_and_stage.sql"])
+    store = FILLED_ANSWERS[cloud]["mlflow_artifact_store_url"]
+    assert f"STORAGE_ALLOWED_LOCATIONS = ('{store}')" in storage
+    assert f"URL = '{store}'" in storage
