@@ -18,12 +18,26 @@ from pathlib import Path
 SEED = 20261126
 N_COMPANIES = 120
 N_SHUTTLES = 800
-RAW_DIR = Path(__file__).resolve().parent.parent / "{{ cookiecutter.repo_name }}/data/01_raw"
+RAW_DIR = (
+    Path(__file__).resolve().parent.parent / "{{ cookiecutter.repo_name }}/data/01_raw"
+)
 
-LOCATIONS = ["Niue", "Anguilla", "Russian Federation", "Barbados", "Sri Lanka", "Iceland"]
+LOCATIONS = [
+    "Niue",
+    "Anguilla",
+    "Russian Federation",
+    "Barbados",
+    "Sri Lanka",
+    "Iceland",
+]
 SHUTTLE_TYPES = ["Type V5", "Type F5", "Type V2", "Type F2"]
 ENGINE_TYPES = ["Quantum", "Plasma", "Nuclear"]
-ENGINE_VENDORS = ["ThetaBase Services", "Banks, Lloyd and Hill", "Rogers Inc", "Cohen PLC"]
+ENGINE_VENDORS = [
+    "ThetaBase Services",
+    "Banks, Lloyd and Hill",
+    "Rogers Inc",
+    "Cohen PLC",
+]
 POLICIES = ["strict", "moderate", "flexible"]
 
 
@@ -110,7 +124,9 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    print(f"wrote {len(rows):>5} rows to {path.relative_to(RAW_DIR.parent.parent.parent)}")  # noqa: T201
+    print(
+        f"wrote {len(rows):>5} rows to {path.relative_to(RAW_DIR.parent.parent.parent)}"
+    )  # noqa: T201
 
 
 def main() -> int:
