@@ -18,4 +18,6 @@ def template_path() -> Path:
 
 
 # kedro.starters entry points must point at a LIST of specs; a single spec breaks kedro new.
-starters = [KedroStarterSpec(alias="snowflake-mlops", template_path=str(template_path()))]
+starters = [
+    KedroStarterSpec(alias="snowflake-mlops", template_path=str(template_path()))
+]
