@@ -5,9 +5,14 @@ from omegaconf.resolvers import oc
 from {{ cookiecutter.python_package }}.snowflake.hooks import (
     SnowparkSessionHook,
 )
+from {{ cookiecutter.python_package }}.tracking.hooks import (
+    MlflowTrackingHook,
+)
 
-# The session hook must run before anything loads a Snowpark table.
-HOOKS = (SnowparkSessionHook(),)
+# The session hook must run before anything loads a Snowpark table. The tracking hook
+# comes after it: pluggy calls the last registered hook first, so the MLflow run is
+# ended (through the session, for external functions) before the session closes.
+HOOKS = (SnowparkSessionHook(), MlflowTrackingHook())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -1,0 +1,372 @@
+"""SQL statements and MLflow HTTP requests per tracked run: ours against the seed's pattern.
+
+The seed issued one SQL statement per MLflow call: one per param and one per metric, so a
+run's cost grew with K metrics and P params. The tracking layer of the generated project
+sends all metrics and params of a batch as rows of ONE statement, which the request
+translator turns into one runs/log-batch request.
+
+Everything measured is real except Snowflake itself: the demo row is an in-process
+`kedro run` of the generated demo (env `benchmark`: transport external_functions, session
+in Snowpark local testing); the K/P rows drive the same RunRecorder the hook uses. The five
+external functions forward their rows to the template tests' ExternalFunctionEmulator (the
+project's translator JavaScript in V8, POSTing to a real `mlflow server` started here).
+Statements are counted by the transport (the hook's summary line); HTTP requests by the
+emulator. The seed's pattern is the same transport issuing one statement per call.
+
+Run:  python benchmarks/tracking_statements.py
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+
+import yaml  # noqa: E402
+from cookiecutter.main import cookiecutter  # noqa: E402
+from kedro.config import OmegaConfigLoader  # noqa: E402
+from kedro.framework.project import pipelines, settings  # noqa: E402
+from kedro.framework.session import KedroSession  # noqa: E402
+from kedro.framework.startup import bootstrap_project  # noqa: E402
+from snowflake.snowpark import Session  # noqa: E402
+from snowflake.snowpark.functions import call_function, col  # noqa: E402
+from snowflake.snowpark.mock import patch  # noqa: E402
+from snowflake.snowpark.mock._functions import ColumnEmulator, ColumnType  # noqa: E402
+from snowflake.snowpark.types import VariantType  # noqa: E402
+from support.external_functions import ExternalFunctionEmulator  # noqa: E402
+from support.mlflow_server import start_mlflow_server, stop_mlflow_server  # noqa: E402
+
+PREFIX = "demo.demo.mlflow_"  # default answers: database DEMO, schema DEMO
+
+
+@dataclass
+class Scenario:
+    name: str
+    params: int
+    metric_datasets: list[int]  # metrics per logging node
+    artifacts: int  # artifact files, one logging node each
+
+    @property
+    def metrics(self) -> int:
+        return sum(self.metric_datasets)
+
+    @property
+    def logging_nodes(self) -> int:
+        return len(self.metric_datasets) + self.artifacts
+
+
+SCENARIOS = [
+    # Shaped like the demo (4 params, 2 x 3 metrics, 2 artifacts), then K=100, P=50.
+    Scenario("demo-shaped", params=4, metric_datasets=[3, 3], artifacts=2),
+    Scenario("K=100, P=50", params=50, metric_datasets=[100], artifacts=0),
+    Scenario("K=100, P=50, 4 nodes", params=50, metric_datasets=[25] * 4, artifacts=0),
+]
+
+
+class Route:
+    emulator: ExternalFunctionEmulator | None = None
+
+
+def _forward(function: str, *columns: ColumnEmulator) -> ColumnEmulator:
+    rows = [
+        [v.item() if hasattr(v, "item") and not isinstance(v, dict) else v for v in row]
+        for row in zip(*columns, strict=True)
+    ]
+    results = Route.emulator.call(PREFIX + function, rows)
+    return ColumnEmulator(results, sf_type=ColumnType(VariantType(), True))
+
+
+def register_functions() -> None:
+    """The five names, patched to the emulator (Snowpark needs typed parameters)."""
+
+    @patch(PREFIX + "experiment_get_by_name")
+    def _get(name: ColumnEmulator) -> ColumnEmulator:
+        return _forward("experiment_get_by_name", name)
+
+    @patch(PREFIX + "run_create")
+    def _create(
+        a: ColumnEmulator, b: ColumnEmulator, c: ColumnEmulator, d: ColumnEmulator
+    ) -> ColumnEmulator:
+        return _forward("run_create", a, b, c, d)
+
+    @patch(PREFIX + "run_update")
+    def _update(
+        a: ColumnEmulator, b: ColumnEmulator, c: ColumnEmulator
+    ) -> ColumnEmulator:
+        return _forward("run_update", a, b, c)
+
+    @patch(PREFIX + "run_log_metric")
+    def _metric(
+        a: ColumnEmulator,
+        b: ColumnEmulator,
+        c: ColumnEmulator,
+        d: ColumnEmulator,
+        e: ColumnEmulator,
+    ) -> ColumnEmulator:
+        return _forward("run_log_metric", a, b, c, d, e)
+
+    @patch(PREFIX + "run_log_parameter")
+    def _param(
+        a: ColumnEmulator, b: ColumnEmulator, c: ColumnEmulator
+    ) -> ColumnEmulator:
+        return _forward("run_log_parameter", a, b, c)
+
+
+def seed_transport_class(external):
+    """The seed's pattern on the same functions: one statement per MLflow call."""
+
+    class SeedPatternTransport(external.ExternalFunctionTransport):
+        def start_run(self, experiment_name, run_name, start_time_ms, tags, create):
+            frame = self.session.create_dataframe([[experiment_name]], ["NAME"])
+            lookup = frame.select(
+                _call(self.functions.experiment_get_by_name, "NAME").alias("E")
+            )
+            experiment = _variant(self._collect(lookup)[0]["E"])
+            frame = self.session.create_dataframe(
+                [[experiment["experiment_id"], run_name, start_time_ms, tags]],
+                ["ID", "NAME", "START", "TAGS"],
+            )
+            created = frame.select(
+                _call(self.functions.run_create, "ID", "NAME", "START", "TAGS").alias(
+                    "R"
+                )
+            )
+            run = _variant(self._collect(created)[0]["R"])
+            return external.RunInfo(run["run_id"], experiment["experiment_id"])
+
+        def log_batch(self, run, metrics, params, timestamp_ms):
+            for metric in metrics:
+                frame = self.session.create_dataframe(
+                    [[run.run_id, metric.key, metric.value, metric.step, timestamp_ms]],
+                    ["R", "K", "V", "S", "T"],
+                )
+                fn = self.functions.run_log_metric
+                self._collect(frame.select(_call(fn, "R", "K", "V", "S", "T")))
+            for key, value in params.items():
+                frame = self.session.create_dataframe(
+                    [[run.run_id, key, value]], ["R", "K", "V"]
+                )
+                fn = self.functions.run_log_parameter
+                self._collect(frame.select(_call(fn, "R", "K", "V")))
+
+    return SeedPatternTransport
+
+
+def _call(function: str, *names: str):
+    return call_function(function, *[col(name) for name in names])
+
+
+def _variant(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Silence file descriptor 1 (the post-generation hook prints its inventory)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 1)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def bake(workdir: Path) -> Path:
+    """The generated demo project (default answers), rendered like `kedro new` would."""
+    with quiet_stdout():
+        folder = cookiecutter(str(REPO_ROOT), no_input=True, output_dir=str(workdir))
+    return Path(folder)
+
+
+def measure(modules, transport, emulator, scenario: Scenario, files: list[Path]):
+    """Drive one run the way MlflowTrackingHook does; (statements, HTTP requests)."""
+    recorder = modules.recorder.RunRecorder(transport, modules.config)
+    before = emulator.requests_sent
+    params = {f"param_{index}": f"value {index}" for index in range(scenario.params)}
+    recorder.start("benchmark", {"kedro.env": "benchmark"}, params)
+    Metric = modules.values.Metric
+    for node, count in enumerate(scenario.metric_datasets):
+        metrics = [Metric(f"node{node}_metric_{i}", float(i)) for i in range(count)]
+        recorder.log_metrics(f"metrics_{node}", metrics)
+    for index in range(scenario.artifacts):
+        recorder.log_artifact(f"artifact_{index}", files[index % len(files)])
+    recorder.finish("FINISHED")
+    if recorder.tally.missed:
+        raise SystemExit(f"tracking failed in the benchmark: {recorder.tally.missed}")
+    return transport.statements, emulator.requests_sent - before
+
+
+@dataclass
+class Modules:
+    recorder: object
+    values: object
+    config: object
+
+
+class SummaryLines(logging.Handler):
+    """Keeps the tracking hook's summary lines (they carry the statement count)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("MLflow run "):
+            self.lines.append(record.getMessage())
+
+
+def logging_nodes(pipeline, conf_catalog: dict) -> int:
+    """Nodes with at least one output the tracking hook logs (catalog metadata)."""
+    tracked = {
+        name
+        for name, entry in conf_catalog.items()
+        if isinstance(entry, dict) and (entry.get("metadata") or {}).get("mlflow")
+    }
+    return sum(1 for node in pipeline.nodes if tracked & set(node.outputs))
+
+
+def run_demo(project: Path, emulator, hooks_module, transport_class) -> tuple:
+    """A real in-process `kedro run` of the demo, tracked through `transport_class`."""
+    hooks_module.ExternalFunctionTransport = transport_class
+    handler = SummaryLines()
+    logging.getLogger().addHandler(handler)
+    before = emulator.requests_sent
+    try:
+        # Not session.load_context(): each context makes a Snowpark session (hook).
+        loader = OmegaConfigLoader(
+            conf_source=str(project / "conf"),
+            env="benchmark",
+            **settings.CONFIG_LOADER_ARGS,
+        )
+        nodes = logging_nodes(pipelines["__default__"], loader["catalog"])
+        with KedroSession.create(project_path=project, env="benchmark") as session:
+            session.run()
+    finally:
+        logging.getLogger().removeHandler(handler)
+    (line,) = handler.lines
+    statements = int(re.search(r"(\d+) SQL statements", line)[1])
+    return statements, emulator.requests_sent - before, nodes
+
+
+def row(name: str, nodes: int, label: str, counts: tuple) -> None:
+    print(f"{name:<24}{nodes:>6}{label:>8}{counts[0]:>16}{counts[1]:>15}")
+
+
+def compare(name: str, nodes: int, seed: tuple, ours: tuple) -> None:
+    row(name, nodes, "seed", seed)
+    row(name, nodes, "ours", ours)
+    print(f"{'':<30}{'ratio':>8}{seed[0] / ours[0]:>16.1f}{seed[1] / ours[1]:>15.1f}")
+    bound = 2 + nodes
+    verdict = "ok" if ours[0] <= bound else "OVER"
+    print(f"{'':<30}{'bound':>8}{bound:>16}  ({verdict}: 2 + nodes that log)")
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        project = bake(workdir)
+        package = next((project / "src").iterdir()).name
+        env = project / "conf" / "benchmark"
+        env.mkdir()
+        (env / "snowflake.yml").write_text(
+            "snowflake:\n  mlflow:\n    transport: external_functions\n"
+        )
+        warnings.filterwarnings("ignore", message=".*register_new_resolver")
+        bootstrap_project(project)
+        # Kedro's run log would bury the table; keep warnings (tracking faults) only.
+        for handler in logging.getLogger().handlers:
+            handler.setLevel(logging.WARNING)
+        external = importlib.import_module(f"{package}.tracking.external_functions")
+        hooks_module = importlib.import_module(f"{package}.tracking.hooks")
+        config_module = importlib.import_module(f"{package}.tracking.config")
+        block = yaml.safe_load((project / "conf/base/snowflake.yml").read_text())
+        config = config_module.load_mlflow_config(block["snowflake"])
+        config = config.model_copy(update={"transport": "external_functions"})
+        modules = Modules(
+            recorder=importlib.import_module(f"{package}.tracking.recorder"),
+            values=importlib.import_module(f"{package}.tracking.values"),
+            config=config,
+        )
+        ours_class = external.ExternalFunctionTransport
+        seed_class = seed_transport_class(external)
+
+        server = start_mlflow_server(workdir)
+        try:
+            server.post("experiments/create", {"name": config.experiment_name})
+            emulator = ExternalFunctionEmulator(project / "sql", server.url)
+            Route.emulator = emulator
+            register_functions()
+            print(
+                f"{'scenario':<24}{'nodes':>6}{'pattern':>8}"
+                f"{'SQL statements':>16}{'HTTP requests':>15}"
+            )
+            seed = run_demo(project, emulator, hooks_module, seed_class)
+            ours = run_demo(project, emulator, hooks_module, ours_class)
+            compare("demo (kedro run)", ours[2], seed[:2], ours[:2])
+            hooks_module.ExternalFunctionTransport = ours_class
+
+            # The recorder the hook uses, driven directly with K metrics and P params.
+            session = Session.builder.configs(
+                {
+                    "local_testing": True,
+                    "disable_local_testing_telemetry": True,
+                    "database": "DEMO",
+                    "schema": "DEMO",
+                }
+            ).create()
+            artifact = workdir / "model.pickle"
+            artifact.write_bytes(b"\x80\x04N.")  # a pickled None: size is not measured
+            ours_counts = []
+            for scenario in SCENARIOS:
+                results = {
+                    label: measure(
+                        modules,
+                        transport_class(session, config.functions, config.stage),
+                        emulator,
+                        scenario,
+                        [artifact],
+                    )
+                    for label, transport_class in (
+                        ("seed", seed_class),
+                        ("ours", ours_class),
+                    )
+                }
+                compare(
+                    scenario.name,
+                    scenario.logging_nodes,
+                    results["seed"],
+                    results["ours"],
+                )
+                ours_counts.append((scenario, results["ours"][0]))
+            session.close()
+        finally:
+            stop_mlflow_server(server)
+        same_nodes: dict[int, set[int]] = {}
+        for scenario, statements in ours_counts:
+            same_nodes.setdefault(scenario.logging_nodes, set()).add(statements)
+        constant = all(len(counts) == 1 for counts in same_nodes.values())
+        print(
+            "ours: statements independent of K and P for the same logging nodes: "
+            + ("yes" if constant else "NO")
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

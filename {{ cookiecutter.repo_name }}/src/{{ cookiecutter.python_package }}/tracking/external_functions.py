@@ -1,0 +1,233 @@
+"""Tracking through the five Snowflake external functions created by sql/.
+
+Values never become SQL text: each call is a Snowpark dataframe of rows (bound literals)
+selected through `call_function`, so a quote or semicolon in a key stays data. One
+statement carries every metric and param of a batch as rows; the request translator turns
+the rows of one run into one `runs/log-batch` request.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from snowflake.snowpark import DataFrame, Session
+from snowflake.snowpark.functions import call_function, col
+from snowflake.snowpark.types import (
+    DoubleType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+    VariantType,
+)
+
+from {{ cookiecutter.python_package }}.tracking.config import (
+    FunctionNames,
+)
+from {{ cookiecutter.python_package }}.tracking.transport import (
+    ExperimentNotFoundError,
+    RunInfo,
+    TrackingError,
+    TrackingTransport,
+    is_transient,
+)
+from {{ cookiecutter.python_package }}.tracking.values import (
+    Metric,
+)
+
+_START = StructType(
+    [
+        StructField("EXPERIMENT_NAME", StringType()),
+        StructField("RUN_NAME", StringType()),
+        StructField("START_TIME_MS", LongType()),
+        StructField("TAGS", VariantType()),
+    ]
+)
+_METRICS = StructType(
+    [
+        StructField("RUN_ID", StringType()),
+        StructField("KEY", StringType()),
+        StructField("VALUE", DoubleType()),
+        StructField("STEP", LongType()),
+        StructField("TIMESTAMP_MS", LongType()),
+    ]
+)
+_PARAMS = StructType(
+    [
+        StructField("RUN_ID", StringType()),
+        StructField("KEY", StringType()),
+        StructField("VALUE", StringType()),
+    ]
+)
+_UPDATE = StructType(
+    [
+        StructField("RUN_ID", StringType()),
+        StructField("STATUS", StringType()),
+        StructField("END_TIME_MS", LongType()),
+    ]
+)
+
+
+def _variant(value: Any) -> Any:
+    """VARIANT results arrive as JSON text from Snowflake (and its local emulator)."""
+    if isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+def _columns(frame: DataFrame) -> list:
+    return [col(name) for name in frame.columns]
+
+
+class ExternalFunctionTransport(TrackingTransport):
+    """Counts every statement it issues in `statements` (a PUT is a statement too)."""
+
+    def __init__(self, session: Session, functions: FunctionNames, stage: str) -> None:
+        self.session = session
+        self.functions = functions
+        self.stage = stage.rstrip("/")
+        self.statements = 0
+
+    def _collect(self, frame: DataFrame) -> list:
+        self.statements += 1
+        return frame.collect()
+
+    def start_run(
+        self,
+        experiment_name: str,
+        run_name: str,
+        start_time_ms: int,
+        tags: dict[str, str],
+        create_experiment: bool,
+    ) -> RunInfo:
+        # One statement: look the experiment up and create the run inside it.
+        request = self.session.create_dataframe(
+            [[experiment_name, run_name, start_time_ms, tags]], schema=_START
+        )
+        looked_up = request.select(
+            call_function(
+                self.functions.experiment_get_by_name, col("EXPERIMENT_NAME")
+            ).alias("EXPERIMENT"),
+            col("RUN_NAME"),
+            col("START_TIME_MS"),
+            col("TAGS"),
+        )
+        started = looked_up.select(
+            col("EXPERIMENT"),
+            call_function(
+                self.functions.run_create,
+                col("EXPERIMENT")["experiment_id"].cast(StringType()),
+                col("RUN_NAME"),
+                col("START_TIME_MS"),
+                col("TAGS"),
+            ).alias("RUN"),
+        )
+        try:
+            row = self._collect(started)[0]
+        except Exception as error:
+            if not is_transient(error) and self._experiment(experiment_name) is None:
+                raise ExperimentNotFoundError(experiment_name, self._where()) from None
+            raise
+        experiment, run = _variant(row["EXPERIMENT"]), _variant(row["RUN"])
+        if experiment is None:
+            raise ExperimentNotFoundError(experiment_name, self._where())
+        if not isinstance(run, dict) or not run.get("run_id"):
+            raise TrackingError(
+                f"{self.functions.run_create} returned no run_id (got {run!r}); check "
+                "its response translator in sql/"
+            )
+        return RunInfo(
+            run_id=str(run["run_id"]),
+            experiment_id=str(run.get("experiment_id") or experiment["experiment_id"]),
+            artifact_uri=run.get("artifact_uri"),
+        )
+
+    def _experiment(self, experiment_name: str) -> Any:
+        """Only used to explain a failed start: is the experiment missing?"""
+        request = self.session.create_dataframe(
+            [[experiment_name]], schema=StructType([_START.fields[0]])
+        )
+        lookup = request.select(
+            call_function(
+                self.functions.experiment_get_by_name, col("EXPERIMENT_NAME")
+            ).alias("EXPERIMENT")
+        )
+        try:
+            return _variant(self._collect(lookup)[0]["EXPERIMENT"])
+        except Exception:
+            return {}  # unknown: let the original error speak
+
+    def _where(self) -> str:
+        return f"the MLflow server behind {self.functions.experiment_get_by_name}"
+
+    def log_batch(
+        self,
+        run: RunInfo,
+        metrics: list[Metric],
+        params: dict[str, str],
+        timestamp_ms: int,
+    ) -> None:
+        frames = []
+        if metrics:
+            rows = [
+                [run.run_id, metric.key, metric.value, metric.step, timestamp_ms]
+                for metric in metrics
+            ]
+            frame = self.session.create_dataframe(rows, schema=_METRICS)
+            frames.append(
+                frame.select(
+                    call_function(
+                        self.functions.run_log_metric, *_columns(frame)
+                    ).alias("RESULT")
+                )
+            )
+        if params:
+            rows = [[run.run_id, key, value] for key, value in params.items()]
+            frame = self.session.create_dataframe(rows, schema=_PARAMS)
+            frames.append(
+                frame.select(
+                    call_function(
+                        self.functions.run_log_parameter, *_columns(frame)
+                    ).alias("RESULT")
+                )
+            )
+        if not frames:
+            return
+        # Metrics and params in ONE statement: a UNION ALL of the two calls.
+        combined = frames[0]
+        for frame in frames[1:]:
+            combined = combined.union_all(frame)
+        results = self._collect(combined)
+        if len(results) != len(metrics) + len(params):
+            raise TrackingError(
+                f"logged {len(results)} of {len(metrics) + len(params)} values to run "
+                f"{run.run_id}; check the external functions' translators in sql/"
+            )
+
+    def log_artifact(self, run: RunInfo, local_path: Path) -> str:
+        target = f"{self.stage}/{run.experiment_id}/{run.run_id}/artifacts/"
+        self.statements += 1
+        self.session.file.put(
+            str(local_path), target, auto_compress=False, overwrite=True
+        )
+        return target + local_path.name
+
+    def end_run(self, run: RunInfo, status: str, end_time_ms: int) -> None:
+        request = self.session.create_dataframe(
+            [[run.run_id, status, end_time_ms]], schema=_UPDATE
+        )
+        self._collect(
+            request.select(
+                call_function(self.functions.run_update, *_columns(request)).alias(
+                    "RUN"
+                )
+            )
+        )
+
+    def how_to_open(self, run: RunInfo) -> str:
+        return (
+            f"open it in the MLflow UI behind your gateway (experiment "
+            f"{run.experiment_id}, run {run.run_id}); artifacts are on {self.stage}"
+        )

@@ -1,0 +1,128 @@
+"""What every tracking transport does, and the errors and retries they share."""
+
+from __future__ import annotations
+
+import re
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from {{ cookiecutter.python_package }}.tracking.config import (
+    RetrySettings,
+)
+from {{ cookiecutter.python_package }}.tracking.values import (
+    Metric,
+)
+
+T = TypeVar("T")
+
+TOO_MANY_REQUESTS = 429
+FIRST_SERVER_ERROR = 500
+
+# Faults worth another attempt: the service is briefly away, busy or slow.
+_TRANSIENT = re.compile(
+    r"\b(429|5\d\d)\b|timed? ?out|timeout|connection (refused|reset|aborted|error)"
+    r"|max retries exceeded|temporarily unavailable|request_limit_exceeded"
+    r"|temporarily_unavailable|newconnectionerror|remotedisconnected",
+    re.IGNORECASE,
+)
+
+
+class TrackingError(RuntimeError):
+    """MLflow tracking could not do what was asked (after retries, where they apply)."""
+
+
+class ExperimentNotFoundError(TrackingError):
+    """The configured experiment does not exist and may not be created here."""
+
+    def __init__(self, name: str, where: str) -> None:
+        super().__init__(
+            f"MLflow experiment {name!r} does not exist on {where}. Create it with "
+            f"`mlflow experiments create --experiment-name {name!r}` (or in the MLflow "
+            "UI) against that tracking server, or fix snowflake.mlflow.experiment_name "
+            "in conf/<env>/snowflake.yml."
+        )
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    experiment_id: str
+    artifact_uri: str | None = None
+
+
+class TrackingTransport(ABC):
+    """One MLflow run's lifecycle. Implementations do no retries of their own."""
+
+    #: SQL statements issued so far (0 for transports that do not use Snowflake).
+    statements: int = 0
+
+    @abstractmethod
+    def start_run(
+        self,
+        experiment_name: str,
+        run_name: str,
+        start_time_ms: int,
+        tags: dict[str, str],
+        create_experiment: bool,
+    ) -> RunInfo:
+        """Create the run in the named experiment."""
+
+    @abstractmethod
+    def log_batch(
+        self,
+        run: RunInfo,
+        metrics: list[Metric],
+        params: dict[str, str],
+        timestamp_ms: int,
+    ) -> None:
+        """Log many metrics and params of one run in as few calls as possible."""
+
+    @abstractmethod
+    def log_artifact(self, run: RunInfo, local_path: Path) -> str:
+        """Store a file with the run's artifacts; returns where it went."""
+
+    @abstractmethod
+    def end_run(self, run: RunInfo, status: str, end_time_ms: int) -> None:
+        """Set the final status (FINISHED or FAILED)."""
+
+    @abstractmethod
+    def how_to_open(self, run: RunInfo) -> str:
+        """One sentence telling the user where to look at the run."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for unreachable, 429, 5xx and time-outs, anywhere in the error's chain."""
+    seen: BaseException | None = error
+    while seen is not None:
+        status = getattr(seen, "status", None) or getattr(seen, "status_code", None)
+        if isinstance(status, int) and (
+            status == TOO_MANY_REQUESTS or status >= FIRST_SERVER_ERROR
+        ):
+            return True
+        if isinstance(seen, TimeoutError | ConnectionError):
+            return True
+        if _TRANSIENT.search(str(seen)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def with_retries(
+    call: Callable[[], T],
+    retry: RetrySettings,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run call; after a transient fault wait (doubling) and try again, up to the limit."""
+    delays = retry.delays()
+    for delay in delays:
+        try:
+            return call()
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            sleep(delay)
+    return call()
