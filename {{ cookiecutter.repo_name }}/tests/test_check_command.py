@@ -20,14 +20,19 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from {{ cookiecutter.python_package }}.snowflake import check_command, session
+from {{ cookiecutter.python_package }}.snowflake import (
+    check_command,
+    session,
+)
 from {{ cookiecutter.python_package }}.snowflake.online_check import (
     GRANTS_QUERY,
     SHOW_QUERIES,
     check_online,
     table,
 )
-from {{ cookiecutter.python_package }}.snowflake.validation import check_project
+from {{ cookiecutter.python_package }}.snowflake.validation import (
+    check_project,
+)
 
 PROJECT = Path(__file__).resolve().parents[1]
 

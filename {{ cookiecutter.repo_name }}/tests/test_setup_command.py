@@ -15,7 +15,9 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
-from {{ cookiecutter.python_package }}.snowflake import setup_command
+from {{ cookiecutter.python_package }}.snowflake import (
+    setup_command,
+)
 from {{ cookiecutter.python_package }}.snowflake.setup_command import (
     PLACEHOLDER,
     read_scripts,

@@ -14,7 +14,9 @@ from {{ cookiecutter.python_package }}.snowflake.sql_inventory import (
     read_script,
     split_statements,
 )
-from {{ cookiecutter.python_package }}.snowflake.validation import check_project
+from {{ cookiecutter.python_package }}.snowflake.validation import (
+    check_project,
+)
 
 PROJECT = Path(__file__).resolve().parents[1]
 
