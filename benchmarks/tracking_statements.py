@@ -13,6 +13,12 @@ project's translator JavaScript in V8, POSTing to a real `mlflow server` started
 Statements are counted by the transport (the hook's summary line); HTTP requests by the
 emulator. The seed's pattern is the same transport issuing one statement per call.
 
+Ours per run: 1 (start) + 1 per node that logs metrics + 2 when the run has artifacts
+(one PUT of all of them to the internal staging stage, one COPY FILES to the external
+MLflow stage: PUT cannot upload to an external stage) + 1 (end). That is within "2 + the
+nodes that log" whenever no node or at least two nodes log artifacts (the demo: two);
+with exactly one such node it is one more. The `expected` row prints this count.
+
 Run:  python benchmarks/tracking_statements.py
 """
 
@@ -66,12 +72,18 @@ class Scenario:
     def logging_nodes(self) -> int:
         return len(self.metric_datasets) + self.artifacts
 
+    @property
+    def node_roles(self) -> tuple[int, int]:
+        return len(self.metric_datasets), self.artifacts
+
 
 SCENARIOS = [
     # Shaped like the demo (4 params, 2 x 3 metrics, 2 artifacts), then K=100, P=50.
     Scenario("demo-shaped", params=4, metric_datasets=[3, 3], artifacts=2),
     Scenario("K=100, P=50", params=50, metric_datasets=[100], artifacts=0),
     Scenario("K=100, P=50, 4 nodes", params=50, metric_datasets=[25] * 4, artifacts=0),
+    # One artifact node: PUT + COPY FILES make it one over "2 + nodes that log".
+    Scenario("K=100, P=50, 1 artifact", params=50, metric_datasets=[100], artifacts=1),
 ]
 
 
@@ -231,14 +243,22 @@ class SummaryLines(logging.Handler):
             self.lines.append(record.getMessage())
 
 
-def logging_nodes(pipeline, conf_catalog: dict) -> int:
-    """Nodes with at least one output the tracking hook logs (catalog metadata)."""
-    tracked = {
-        name
-        for name, entry in conf_catalog.items()
-        if isinstance(entry, dict) and (entry.get("metadata") or {}).get("mlflow")
-    }
-    return sum(1 for node in pipeline.nodes if tracked & set(node.outputs))
+def logging_nodes(pipeline, conf_catalog: dict) -> tuple[int, int]:
+    """Nodes whose outputs the tracking hook logs (catalog metadata): (metrics, artifact)."""
+
+    def tracked(role: str) -> set[str]:
+        return {
+            name
+            for name, entry in conf_catalog.items()
+            if isinstance(entry, dict)
+            and (entry.get("metadata") or {}).get("mlflow") == role
+        }
+
+    metrics, artifacts = tracked("metrics"), tracked("artifact")
+    return (
+        sum(1 for node in pipeline.nodes if metrics & set(node.outputs)),
+        sum(1 for node in pipeline.nodes if artifacts & set(node.outputs)),
+    )
 
 
 def run_demo(project: Path, emulator, hooks_module, transport_class) -> tuple:
@@ -268,10 +288,18 @@ def row(name: str, nodes: int, label: str, counts: tuple) -> None:
     print(f"{name:<24}{nodes:>6}{label:>8}{counts[0]:>16}{counts[1]:>15}")
 
 
-def compare(name: str, nodes: int, seed: tuple, ours: tuple) -> None:
+def compare(name: str, roles: tuple[int, int], seed: tuple, ours: tuple) -> None:
+    metric_nodes, artifact_nodes = roles
+    nodes = metric_nodes + artifact_nodes
     row(name, nodes, "seed", seed)
     row(name, nodes, "ours", ours)
     print(f"{'':<30}{'ratio':>8}{seed[0] / ours[0]:>16.1f}{seed[1] / ours[1]:>15.1f}")
+    expected = 2 + metric_nodes + (2 if artifact_nodes else 0)
+    verdict = "ok" if ours[0] == expected else "DIFFERENT"
+    print(
+        f"{'':<30}{'expected':>8}{expected:>16}  ({verdict}: start, end, 1 per "
+        "metrics node, PUT + COPY FILES if artifacts)"
+    )
     bound = 2 + nodes
     verdict = "ok" if ours[0] <= bound else "OVER"
     print(f"{'':<30}{'bound':>8}{bound:>16}  ({verdict}: 2 + nodes that log)")
@@ -295,6 +323,7 @@ def main() -> int:
         external = importlib.import_module(f"{package}.tracking.external_functions")
         hooks_module = importlib.import_module(f"{package}.tracking.hooks")
         config_module = importlib.import_module(f"{package}.tracking.config")
+        local_testing = importlib.import_module(f"{package}.snowflake.local_testing")
         block = yaml.safe_load((project / "conf/base/snowflake.yml").read_text())
         config = config_module.load_mlflow_config(block["snowflake"])
         config = config.model_copy(update={"transport": "external_functions"})
@@ -330,6 +359,8 @@ def main() -> int:
                     "schema": "DEMO",
                 }
             ).create()
+            # As the project's session hook does offline: local testing has no COPY FILES.
+            local_testing.emulate_copy_files(session)
             artifact = workdir / "model.pickle"
             artifact.write_bytes(b"\x80\x04N.")  # a pickled None: size is not measured
             ours_counts = []
@@ -337,7 +368,12 @@ def main() -> int:
                 results = {
                     label: measure(
                         modules,
-                        transport_class(session, config.functions, config.stage),
+                        transport_class(
+                            session,
+                            config.functions,
+                            config.stage,
+                            config.artifact_staging_stage,
+                        ),
                         emulator,
                         scenario,
                         [artifact],
@@ -349,7 +385,7 @@ def main() -> int:
                 }
                 compare(
                     scenario.name,
-                    scenario.logging_nodes,
+                    scenario.node_roles,
                     results["seed"],
                     results["ours"],
                 )

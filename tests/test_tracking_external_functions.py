@@ -6,6 +6,8 @@ with `snowflake.snowpark.mock.patch`; each implementation hands its rows to
 ExternalFunctionEmulator, which runs the project's own translator JavaScript from the
 rendered sql/ in V8 and POSTs to a real `mlflow server`. The run is then read back over
 MLflow's REST API. What is emulated is only Snowflake's side of the call (no account here).
+Artifacts go up as on Snowflake: PUT to the internal staging stage, then COPY FILES to the
+MLflow stage (local testing has no COPY FILES; the project's session emulates it).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ pytestmark = pytest.mark.slow
 
 PREFIX = "demo.demo.mlflow_"  # the default answers' database and schema
 STAGE = "@DEMO.DEMO.MLFLOW_STAGE"
+STAGING_STAGE = "@DEMO.DEMO.DEMO_DATA_STAGE"  # the internal stage of sql/02
 HOSTILE_TEXT = 'it\'s; DROP TABLE runs; -- "quoted" ünïcødé 🚀'
 LONG_TEXT = "x" * 10_000
 TRUNCATION_MARKER = "...[truncated]"
@@ -207,9 +210,10 @@ def emulator(project, mlflow_server):
 
 
 class StageProbe:
-    """A test hook: pluggy calls it before the project's hooks (registered last), while
-    the run's Snowpark session is still open, and copies the run's artifacts off the
-    emulated stage."""
+    """A test hook placed between the project's two hooks (see run_kedro): pluggy calls
+    it after the tracking hook ended the run (artifacts go up at the end) and before the
+    session hook closes the run's Snowpark session. It copies the run's artifacts off
+    the emulated MLflow stage and off the staging stage."""
 
     def __init__(self, mlflow_server, experiment: str, target: Path) -> None:
         self.mlflow_server = mlflow_server
@@ -220,8 +224,12 @@ class StageProbe:
     def after_pipeline_run(self) -> None:
         run = latest_runs(self.mlflow_server, self.experiment)[0]
         info = run["info"]
-        where = f"{STAGE}/{info['experiment_id']}/{info['run_id']}/artifacts/"
-        get_active_session().file.get(where, str(self.target))
+        run_path = f"{info['experiment_id']}/{info['run_id']}/artifacts/"
+        session = get_active_session()
+        session.file.get(f"{STAGE}/{run_path}", str(self.target / "mlflow_stage"))
+        session.file.get(
+            f"{STAGING_STAGE}/mlflow/{run_path}", str(self.target / "staging_stage")
+        )
 
 
 def run_kedro(project, env: str, pipelines: list[str], probe=None, **runtime):
@@ -230,7 +238,17 @@ def run_kedro(project, env: str, pipelines: list[str], probe=None, **runtime):
         project_path=baked.path, env=env, runtime_params=runtime or None
     ) as session:
         if probe is not None:
-            session._hook_manager.register(probe)
+            # pluggy calls the last registered hook first: register the probe, then the
+            # tracking hook again, so the order is tracking hook, probe, session hook.
+            manager = session._hook_manager
+            (tracking,) = [
+                plugin
+                for plugin in manager.get_plugins()
+                if type(plugin).__name__ == "MlflowTrackingHook"
+            ]
+            manager.unregister(tracking)
+            manager.register(probe)
+            manager.register(tracking)
         session.run(pipeline_names=pipelines)
         return session.session_id
 
@@ -322,11 +340,21 @@ def test_the_run_is_finished_with_metrics_params_and_tags(project, demo_run):
     assert tags["tracking.transport"] == "external_functions"
 
 
-def test_the_model_is_on_the_stage_under_the_run(project, demo_run):
+def test_the_model_and_the_plot_reach_the_mlflow_stage_through_the_staging_stage(
+    project, demo_run
+):
     baked, _ = project
     _, _, _, stage_copy = demo_run
-    saved = baked.path / "data" / "06_models" / "regressor.pickle"
-    assert (stage_copy / "regressor.pickle").read_bytes() == saved.read_bytes()
+    data = baked.path / "data"
+    saved = [
+        data / "06_models/regressor.pickle",
+        data / "08_reporting/predicted_vs_actual.png",
+    ]
+    expected = {path.name: path.read_bytes() for path in saved}
+    for where in ("mlflow_stage", "staging_stage"):
+        folder = stage_copy / where
+        copied = {path.name: path.read_bytes() for path in folder.iterdir()}
+        assert copied == expected, where
 
 
 def test_statements_and_requests_stay_few(demo_run):
@@ -337,7 +365,7 @@ def test_statements_and_requests_stay_few(demo_run):
     assert line.startswith(
         f"MLflow run {run['info']['run_id']}: {len(metrics)} metrics, {len(params)} params"
     )
-    # start + one per logging node (2 metrics, 2 artifacts) + end
+    # start + one per metrics node (2) + PUT + COPY FILES (both artifacts) + end
     assert statements == 6
     batches = [r for r in emulator.sent if r.url.endswith("runs/log-batch")]
     assert len(batches) == 3  # params, data quality metrics, model metrics

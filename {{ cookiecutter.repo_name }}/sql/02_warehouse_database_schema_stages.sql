@@ -3,7 +3,8 @@
 --
 -- Role needed : SYSADMIN (or ACCOUNTADMIN): CREATE WAREHOUSE, CREATE DATABASE.
 -- Creates     : warehouse {{ cookiecutter.snowflake_warehouse }}, database {{ cookiecutter.__db }}, schema {{ cookiecutter.__db }}.{{ cookiecutter.__schema }},
---               internal stage {{ cookiecutter.__data_stage[1:] }} (project files);
+--               internal stage {{ cookiecutter.__data_stage[1:] }} (project files, and where runs PUT
+--               MLflow artifacts before COPY FILES to the external stage of 06);
 --               and the grants that let role {{ cookiecutter.snowflake_role }} use them and create the
 --               project's tables, stages and functions in the schema.
 -- Expects     : role {{ cookiecutter.snowflake_role }} (01).

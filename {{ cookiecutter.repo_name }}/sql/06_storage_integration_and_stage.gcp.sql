@@ -9,7 +9,9 @@
 --               MLflow's --artifacts-destination.
 --
 -- The stage lets SQL read what MLflow stored (LIST {{ cookiecutter.__mlflow_stage }}), and
--- is where the project uploads the model artifact (snowflake.mlflow.stage).
+-- is where the project's artifacts end up (snowflake.mlflow.stage). PUT cannot upload to an
+-- external stage: a run PUTs them to the internal stage of 02, then COPY FILES copies
+-- them here (the role's READ, WRITE on that stage come from 02, USAGE on this one below).
 -- Placeholders in angle brackets must be replaced first (the check below stops the script).
 -- IF NOT EXISTS for the integration: re-creating it would change its identity and break
 -- the trust set up on the cloud side; use ALTER STORAGE INTEGRATION to change a value.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -47,10 +48,16 @@ def test_the_shipped_optional_keys_equal_the_schema_defaults(block):
     """conf/base/snowflake.yml documents the defaults; the two must not drift apart."""
     written = block["mlflow"]
     required = {"experiment_name", "stage", "functions"}
+    # Optional, but a name of this project's objects (sql/02) rather than a default.
+    project_objects = {"artifact_staging_stage"}
     defaults = MlflowConfig.model_validate(
         {key: written[key] for key in required}
     ).model_dump()
-    optional = {key: value for key, value in written.items() if key not in required}
+    optional = {
+        key: value
+        for key, value in written.items()
+        if key not in required | project_objects
+    }
     assert optional == {key: defaults[key] for key in optional}
 
 
@@ -108,6 +115,7 @@ def test_function_names_must_be_fully_qualified(block):
         ("transport", "http"),
         ("on_failure", "ignore"),
         ("stage", "MLFLOW_STAGE"),
+        ("artifact_staging_stage", "DEMO_DATA_STAGE"),
         ("experiment_name", "  "),
         ("timeout_seconds", 0),
     ],
@@ -118,6 +126,30 @@ def test_bad_values_name_the_key_and_the_value(block, key, value):
         MlflowConfigError, match=rf"snowflake\.mlflow\.{key} .*{value!r}"
     ):
         load_mlflow_config(block)
+
+
+def test_the_staging_stage_is_the_internal_stage_of_sql_02(block):
+    sql = (CONF.parent / "sql" / "02_warehouse_database_schema_stages.sql").read_text()
+    (created,) = re.findall(r"^CREATE STAGE IF NOT EXISTS (\S+)$", sql, re.MULTILINE)
+    statement = sql[sql.index(created) : sql.index(";", sql.index(created))]
+    assert "URL" not in statement  # internal: PUT can upload to it
+    assert block["mlflow"]["artifact_staging_stage"] == f"@{created}"
+
+
+def test_external_functions_need_an_internal_staging_stage(block):
+    block["mlflow"]["transport"] = "external_functions"
+    assert load_mlflow_config(block).artifact_staging_stage.startswith("@")
+    block["mlflow"]["artifact_staging_stage"] = block["mlflow"]["stage"] + "/sub"
+    with pytest.raises(MlflowConfigError, match="must be an internal stage"):
+        load_mlflow_config(block)
+    del block["mlflow"]["artifact_staging_stage"]
+    with pytest.raises(
+        MlflowConfigError,
+        match=r"snowflake\.mlflow\.artifact_staging_stage .*required.*fix: .*sql/02",
+    ):
+        load_mlflow_config(block)
+    block["mlflow"]["transport"] = "direct"
+    assert load_mlflow_config(block).artifact_staging_stage is None
 
 
 def test_external_functions_cannot_create_experiments(block):

@@ -77,6 +77,26 @@ class FlakyTransport(TrackingTransport):
         return "open it somewhere"
 
 
+class UploadAtEndTransport(FlakyTransport):
+    """Keeps artifacts and uploads them in flush_artifacts, like external functions."""
+
+    uploads_artifacts_at_end = True
+
+    def __init__(self, errors: list[Exception] | None = None) -> None:
+        super().__init__(errors)
+        self.closed = False
+
+    def log_artifact(self, run, local_path):
+        self.calls.append(("keep", local_path.name))  # no statement, cannot fail
+        return f"stage/{local_path.name}"
+
+    def flush_artifacts(self, run):
+        self._call("flush")
+
+    def close(self):
+        self.closed = True
+
+
 def config(**overrides) -> MlflowConfig:
     return MlflowConfig.model_validate(
         {
@@ -190,3 +210,34 @@ def test_a_missing_experiment_is_never_swallowed():
 )
 def test_which_faults_are_transient(error, transient):
     assert is_transient(error) is transient
+
+
+@pytest.mark.parametrize("status", ["FINISHED", "FAILED"])
+def test_kept_artifacts_go_up_before_the_final_status(status, tmp_path):
+    transport = UploadAtEndTransport()
+    run, _ = recorder(transport)
+    run.start("r", {}, {})
+    run.log_artifact("regressor", tmp_path / "model.pickle")
+    run.log_artifact("prediction_plot", tmp_path / "plot.png")
+    line = run.finish(status)
+    assert [call[0] for call in transport.calls] == [
+        "start",
+        "keep",
+        "keep",
+        "flush",
+        "end",
+    ]
+    assert run.tally.artifacts == ["stage/model.pickle", "stage/plot.png"]
+    assert "NOT logged" not in line and transport.closed
+
+
+def test_a_failed_upload_names_each_artifact_not_logged(tmp_path):
+    transport = UploadAtEndTransport()
+    run, _ = recorder(transport)
+    run.start("r", {}, {})
+    run.log_artifact("regressor", tmp_path / "model.pickle")
+    transport.errors = [ValueError("403 access denied on the stage")]
+    line = run.finish("FINISHED")
+    assert "NOT logged: artifact regressor, status FINISHED" in line
+    assert "403 access denied" in line
+    assert run.tally.artifacts == [] and transport.closed

@@ -19,6 +19,9 @@ from snowflake.snowpark.mock import patch
 from snowflake.snowpark.mock._functions import ColumnEmulator, ColumnType
 from snowflake.snowpark.types import VariantType
 
+from {{ cookiecutter.python_package }}.snowflake.local_testing import (
+    emulate_copy_files,
+)
 from {{ cookiecutter.python_package }}.tracking.config import (
     FunctionNames,
 )
@@ -30,6 +33,8 @@ from {{ cookiecutter.python_package }}.tracking.external_functions import (
 )
 from {{ cookiecutter.python_package }}.tracking.transport import (
     ExperimentNotFoundError,
+    RunInfo,
+    TrackingError,
 )
 from {{ cookiecutter.python_package }}.tracking.values import (
     Metric,
@@ -81,6 +86,7 @@ class FakeMlflow:
 
 
 FAKE = FakeMlflow()
+RUN_ID = "5e1f0c3a9b7d4e2f8a6c1b0d9e8f7a6b"  # MLflow run ids are uuid4 hex
 NAMES = FunctionNames(
     **{key: f"fake_db.fake_schema.mlflow_{key}" for key in FunctionNames.model_fields}
 )
@@ -101,7 +107,7 @@ def _create(
     def create(row):
         if row[0] is None:
             raise ValueError("400 INVALID_PARAMETER_VALUE: experiment_id is empty")
-        return {"run_id": "run1", "experiment_id": row[0], "artifact_uri": "s3://x"}
+        return {"run_id": RUN_ID, "experiment_id": row[0], "artifact_uri": "s3://x"}
 
     return FAKE.answer("create", (experiment_id, run_name, start, tags), create)
 
@@ -131,15 +137,23 @@ def _param(
     return FAKE.answer("param", (run_id, key, value), lambda row: {})
 
 
+MLFLOW_STAGE = "@FAKE_DB.S.MLFLOW_STAGE"
+STAGING_STAGE = "@FAKE_DB.S.DATA_STAGE"
+
+
 @pytest.fixture
 def transport(snowpark_session):
     FAKE.calls.clear()
-    return ExternalFunctionTransport(snowpark_session, NAMES, "@FAKE_DB.S.MLFLOW_STAGE")
+    made = ExternalFunctionTransport(
+        snowpark_session, NAMES, MLFLOW_STAGE, STAGING_STAGE
+    )
+    yield made
+    made.close()
 
 
 def test_a_run_starts_in_one_statement(transport):
     run = transport.start_run("exp", "my run", 1000, {"k": HOSTILE}, False)
-    assert (run.run_id, run.experiment_id) == ("run1", "7")
+    assert (run.run_id, run.experiment_id) == (RUN_ID, "7")
     assert transport.statements == 1
     ((row,),) = FAKE.calls["create"]
     assert row[:3] == ["7", "my run", 1000]
@@ -166,14 +180,116 @@ def test_many_metrics_and_params_go_in_one_statement(transport):
     assert math.isnan(metric_rows[-1][2])
 
 
-def test_artifacts_go_to_the_stage_under_the_run(transport, snowpark_session, tmp_path):
+def staged_files(session, location: str, folder: Path) -> dict[str, bytes]:
+    """What a stage location holds, read back through GET."""
+    session.file.get(location, str(folder))
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+def test_artifacts_go_up_at_the_end_in_two_statements(
+    transport, snowpark_session, tmp_path
+):
     run = transport.start_run("exp", "r", 1000, {}, False)
-    model = tmp_path / "regressor.pickle"
+    model, plot = tmp_path / "regressor.pickle", tmp_path / "plot.png"
     model.write_bytes(b"model")
+    plot.write_bytes(b"png")
     where = transport.log_artifact(run, model)
-    assert where == "@FAKE_DB.S.MLFLOW_STAGE/7/run1/artifacts/regressor.pickle"
-    snowpark_session.file.get(where.rsplit("/", 1)[0] + "/", str(tmp_path / "back"))
-    assert Path(tmp_path / "back" / "regressor.pickle").read_bytes() == b"model"
+    transport.log_artifact(run, plot)
+    model.write_bytes(b"changed after it was logged")
+    assert where == f"{MLFLOW_STAGE}/7/{RUN_ID}/artifacts/regressor.pickle"
+    assert transport.statements == 1  # logging an artifact only keeps a copy
+
+    transport.flush_artifacts(run)
+    assert transport.statements == 3  # one PUT + one COPY FILES for both files
+    expected = {"regressor.pickle": b"model", "plot.png": b"png"}
+    on_mlflow_stage = f"{MLFLOW_STAGE}/7/{RUN_ID}/artifacts/"
+    assert staged_files(snowpark_session, on_mlflow_stage, tmp_path / "a") == expected
+    staging = f"{STAGING_STAGE}/mlflow/7/{RUN_ID}/artifacts/"
+    assert staged_files(snowpark_session, staging, tmp_path / "b") == expected
+
+    transport.flush_artifacts(run)  # nothing left: no statement
     transport.end_run(run, "FINISHED", 3000)
-    assert FAKE.calls["update"] == [[["run1", "FINISHED", 3000]]]
-    assert transport.statements == 3
+    assert FAKE.calls["update"] == [[[RUN_ID, "FINISHED", 3000]]]
+    assert transport.statements == 4
+
+
+def test_no_artifacts_no_upload_statements(transport):
+    run = transport.start_run("exp", "r", 1000, {}, False)
+    transport.flush_artifacts(run)
+    assert transport.statements == 1
+
+
+@pytest.mark.parametrize(
+    ("run", "field"),
+    [
+        (RunInfo(run_id="run1", experiment_id="7"), "run_id"),  # 'r' is not hex
+        (RunInfo(run_id="abc123", experiment_id="7/../8"), "experiment_id"),
+        (RunInfo(run_id="abc'; rm", experiment_id="7"), "run_id"),
+    ],
+)
+def test_ids_that_do_not_fit_a_stage_path_are_refused(
+    snowpark_session, tmp_path, run, field
+):
+    transport = ExternalFunctionTransport(
+        snowpark_session, NAMES, MLFLOW_STAGE, STAGING_STAGE
+    )
+    model = tmp_path / "model.pickle"
+    model.write_bytes(b"model")
+    with pytest.raises(
+        TrackingError, match=rf"^{field} .* cannot go into a stage path"
+    ):
+        transport.log_artifact(run, model)
+    assert transport.statements == 0
+
+
+@pytest.mark.parametrize("name", ["my model.pickle", "it's.png", "..", "ünï.png"])
+def test_file_names_that_do_not_fit_a_stage_path_are_refused(transport, tmp_path, name):
+    run = RunInfo(run_id="0123abcd", experiment_id="7")
+    path = tmp_path / name
+    if name != "..":
+        path.write_bytes(b"x")
+    with pytest.raises(TrackingError) as error:
+        transport.log_artifact(run, path)
+    message = str(error.value)
+    assert message.startswith(
+        f"artifact file name {name!r} cannot go into a stage path"
+    )
+    assert "[A-Za-z0-9._-]+" in message and "fix: rename the file" in message
+
+
+def test_copy_files_emulation_copies_between_local_stages(snowpark_session, tmp_path):
+    source, target = "@FAKE_DB.S.FROM_STAGE/some/path/", "@FAKE_DB.S.TO_STAGE/x/"
+    for name, data in [("a.txt", b"a"), ("b.bin", b"\x00b")]:
+        (tmp_path / name).write_bytes(data)
+        snowpark_session.file.put(
+            str(tmp_path / name), source, auto_compress=False, overwrite=True
+        )
+    copied = snowpark_session.file.copy_files(source, target)
+    assert sorted(copied) == ["a.txt", "b.bin"]  # Snowpark: paths relative to target
+    back = staged_files(snowpark_session, target, tmp_path / "back")
+    assert back == {"a.txt": b"a", "b.bin": b"\x00b"}
+    # The source stays (COPY, not MOVE); FILES selects; detailed_output=False counts.
+    assert staged_files(snowpark_session, source, tmp_path / "src").keys() == {
+        "a.txt",
+        "b.bin",
+    }
+    only = "@FAKE_DB.S.TO_STAGE/only/"
+    count = snowpark_session.file.copy_files(
+        source, only, files=["b.bin"], detailed_output=False
+    )
+    assert count == 1
+    assert staged_files(snowpark_session, only, tmp_path / "only") == {
+        "b.bin": b"\x00b"
+    }
+    with pytest.raises(FileNotFoundError, match="nope.txt"):
+        snowpark_session.file.copy_files(source, only, files=["nope.txt"])
+    with pytest.raises(NotImplementedError, match="PATTERN"):
+        snowpark_session.file.copy_files(source, only, pattern=".*")
+
+
+def test_copy_files_emulation_is_for_local_sessions_only(snowpark_session):
+    class RealLooking:
+        _conn = object()  # not Snowpark's mock connection
+
+    with pytest.raises(ValueError, match="local testing sessions only"):
+        emulate_copy_files(RealLooking())

@@ -169,12 +169,16 @@ def objects_named_in_conf(parsed: dict[str, dict]) -> list[ExpectedObject]:
     for key, reference in stages:
         if reference:
             is_mlflow = key == "mlflow.stage"
+            # PUT uploads the run's artifacts there: it must be an internal stage.
+            is_staging = key.endswith(" snowflake.mlflow.artifact_staging_stage")
             expected.append(
                 ExpectedObject(
                     "STAGE",
                     stage_name(reference, database, schema),
                     f"{mlflow_where}.stage" if is_mlflow else key,
-                    stage_type="external" if is_mlflow else "",
+                    stage_type="external"
+                    if is_mlflow
+                    else ("internal" if is_staging else ""),
                 )
             )
     functions = mlflow.get("functions") or {}

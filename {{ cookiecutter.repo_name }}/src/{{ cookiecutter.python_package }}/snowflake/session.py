@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from snowflake.snowpark import Session
 
-from .local_testing import patch_local_testing
+from .local_testing import emulate_copy_files, patch_local_testing
 
 
 class SessionConfig(BaseModel):
@@ -91,4 +91,7 @@ def create_session(config: SessionConfig) -> Session:
     session = Session.builder.configs(config.connection_parameters()).create()
     if config.mode == "local_testing":
         patch_local_testing()
+        # The tracking's COPY FILES (artifacts to the external MLflow stage) runs
+        # offline too; local testing has no COPY FILES of its own.
+        emulate_copy_files(session)
     return session

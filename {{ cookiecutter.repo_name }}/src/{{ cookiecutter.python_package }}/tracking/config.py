@@ -3,6 +3,7 @@
 The five function names and the stage are the seed's keys (created by sql/); the other keys
 are optional and default to the offline setup: the MLflow client writing to `mlflow.db` in
 the project, and a warning (not a failed run) when MLflow cannot be reached.
+`artifact_staging_stage` (an internal stage) is only needed by `external_functions`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ FUNCTION_KEYS = (
 _FIXES = {
     "experiment_name": "set the MLflow experiment name, e.g. demo-mlops",
     "stage": "use the stage created by sql/, e.g. @DEMO.DEMO.MLFLOW_STAGE",
+    "artifact_staging_stage": (
+        "use the project's internal stage created by sql/02, e.g. "
+        "@DEMO.DEMO.DEMO_DATA_STAGE (PUT uploads there, COPY FILES moves the files on "
+        "to the external MLflow stage)"
+    ),
     "functions": f"list exactly these five keys: {', '.join(FUNCTION_KEYS)}",
     "transport": "use `direct` (MLflow client, offline default) or `external_functions`",
     "tracking_uri": "use e.g. sqlite:///mlflow.db or http://127.0.0.1:5000",
@@ -82,6 +88,12 @@ class MlflowConfig(BaseModel):
     stage: str = Field(pattern=STAGE_NAME)
     functions: FunctionNames
     transport: Literal["direct", "external_functions"] = "direct"
+    # PUT only uploads to internal stages and `stage` is external (MLflow's artifact
+    # store): external functions PUT artifacts here, then COPY FILES them to `stage`.
+    # Declared after `transport`, which its check reads; validated even when left out.
+    artifact_staging_stage: str | None = Field(
+        default=None, pattern=STAGE_NAME, validate_default=True
+    )
     tracking_uri: str = Field(default="sqlite:///mlflow.db", min_length=1)
     on_failure: Literal["warn", "fail"] = "warn"
     # None: the direct transport creates a missing experiment, external functions cannot
@@ -95,6 +107,23 @@ class MlflowConfig(BaseModel):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be blank")
+        return value
+
+    @field_validator("artifact_staging_stage")
+    @classmethod
+    def _internal_staging(cls, value: str | None, info) -> str | None:
+        if value is None:
+            if info.data.get("transport") == "external_functions":
+                raise ValueError(
+                    "is required with transport external_functions (PUT cannot upload "
+                    "to the external MLflow stage)"
+                )
+            return value
+        if _stage_of(value) == _stage_of(info.data.get("stage") or ""):
+            raise ValueError(
+                "must be an internal stage, not snowflake.mlflow.stage (an external "
+                "stage: PUT cannot upload to it)"
+            )
         return value
 
     @field_validator("create_experiment")
@@ -122,6 +151,11 @@ class MlflowConfig(BaseModel):
             if database and not database.startswith("/") and database != ":memory:":
                 return f"{prefix}{(project_path / database).resolve()}"
         return self.tracking_uri
+
+
+def _stage_of(location: str) -> str:
+    """`@DB.SCH.NAME/some/path` -> `DB.SCH.NAME` (unquoted names are case-insensitive)."""
+    return location.lstrip("@").split("/", 1)[0].upper()
 
 
 def _describe(error: dict[str, Any]) -> str:

@@ -4,11 +4,20 @@ Values never become SQL text: each call is a Snowpark dataframe of rows (bound l
 selected through `call_function`, so a quote or semicolon in a key stays data. One
 statement carries every metric and param of a batch as rows; the request translator turns
 the rows of one run into one `runs/log-batch` request.
+
+Artifacts: the MLflow stage is an EXTERNAL stage (MLflow's artifact store) and PUT only
+uploads to internal stages. So log_artifact keeps a copy in a local folder of the run, and
+at the end of the run ONE PUT uploads them all to the internal `artifact_staging_stage`
+and ONE COPY FILES copies them to `<stage>/<experiment_id>/<run_id>/artifacts/`, where
+MLflow's artifact store keeps a run's artifacts.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +79,28 @@ _UPDATE = StructType(
 )
 
 
+# Stage paths are SQL text (PUT and COPY FILES take no bind variables): only names that
+# cannot change the statement's meaning go into them.
+_PATH_RULES = {
+    "experiment_id": (re.compile(r"[0-9]+"), "digits only"),
+    "run_id": (re.compile(r"[0-9a-fA-F]+"), "hexadecimal digits only"),
+    "artifact file name": (
+        re.compile(r"(?!\.+$)[A-Za-z0-9._-]+"),
+        "letters, digits, '.', '_' and '-' only ([A-Za-z0-9._-]+, not only dots)",
+    ),
+}
+
+
+def safe_path_part(field: str, value: str, fix: str) -> str:
+    """`value` if it may go into a stage path; otherwise a TrackingError naming it."""
+    pattern, rule = _PATH_RULES[field]
+    if not pattern.fullmatch(value):
+        raise TrackingError(
+            f"{field} {value!r} cannot go into a stage path: it must be {rule}; fix: {fix}"
+        )
+    return value
+
+
 def _variant(value: Any) -> Any:
     """VARIANT results arrive as JSON text from Snowflake (and its local emulator)."""
     if isinstance(value, str):
@@ -82,13 +113,24 @@ def _columns(frame: DataFrame) -> list:
 
 
 class ExternalFunctionTransport(TrackingTransport):
-    """Counts every statement it issues in `statements` (a PUT is a statement too)."""
+    """Counts every statement it issues in `statements` (PUT and COPY FILES too)."""
 
-    def __init__(self, session: Session, functions: FunctionNames, stage: str) -> None:
+    uploads_artifacts_at_end = True
+
+    def __init__(
+        self,
+        session: Session,
+        functions: FunctionNames,
+        stage: str,
+        staging_stage: str,
+    ) -> None:
         self.session = session
         self.functions = functions
         self.stage = stage.rstrip("/")
+        self.staging_stage = staging_stage.rstrip("/")
         self.statements = 0
+        # run_id -> local folder holding copies of the run's artifacts until the end.
+        self._kept: dict[str, tempfile.TemporaryDirectory] = {}
 
     def _collect(self, frame: DataFrame) -> list:
         self.statements += 1
@@ -206,13 +248,60 @@ class ExternalFunctionTransport(TrackingTransport):
                 f"{run.run_id}; check the external functions' translators in sql/"
             )
 
+    def _run_path(self, run: RunInfo) -> str:
+        """`<experiment_id>/<run_id>/artifacts/`: where MLflow keeps a run's artifacts."""
+        translators = f"the response translators of {self.functions.run_create} in sql/"
+        experiment_id = safe_path_part(
+            "experiment_id", run.experiment_id, f"check {translators}"
+        )
+        run_id = safe_path_part("run_id", run.run_id, f"check {translators}")
+        return f"{experiment_id}/{run_id}/artifacts/"
+
     def log_artifact(self, run: RunInfo, local_path: Path) -> str:
-        target = f"{self.stage}/{run.experiment_id}/{run.run_id}/artifacts/"
+        """Keep a copy (the file may change before the run ends); no statement yet."""
+        name = safe_path_part(
+            "artifact file name",
+            local_path.name,
+            "rename the file (the dataset's filepath in conf/<env>/catalog.yml)",
+        )
+        target = f"{self.stage}/{self._run_path(run)}"
+        if run.run_id not in self._kept:
+            self._kept[run.run_id] = tempfile.TemporaryDirectory(
+                prefix="mlflow-artifacts-"
+            )
+        shutil.copyfile(local_path, Path(self._kept[run.run_id].name) / name)
+        return target + name
+
+    def flush_artifacts(self, run: RunInfo) -> None:
+        """Two statements for all of the run's artifacts: PUT to the internal staging
+        stage, then COPY FILES to the MLflow stage. Nothing when there are none."""
+        kept = self._kept.get(run.run_id)
+        if kept is None:
+            return
+        folder = Path(kept.name)
+        names = sorted(path.name for path in folder.iterdir())
+        run_path = self._run_path(run)
+        staged = f"{self.staging_stage}/mlflow/{run_path}"
         self.statements += 1
         self.session.file.put(
-            str(local_path), target, auto_compress=False, overwrite=True
+            f"{folder.as_posix()}/*", staged, auto_compress=False, overwrite=True
         )
-        return target + local_path.name
+        self.statements += 1
+        copied = self.session.file.copy_files(staged, f"{self.stage}/{run_path}")
+        missing = set(names) - {
+            str(path).rstrip("/").rsplit("/", 1)[-1] for path in copied
+        }
+        if missing:
+            raise TrackingError(
+                f"COPY FILES from {staged} to {self.stage}/{run_path} did not copy "
+                f"{', '.join(sorted(missing))}; check the stages' grants in sql/"
+            )
+        self._kept.pop(run.run_id).cleanup()
+
+    def close(self) -> None:
+        for kept in self._kept.values():
+            kept.cleanup()
+        self._kept.clear()
 
     def end_run(self, run: RunInfo, status: str, end_time_ms: int) -> None:
         request = self.session.create_dataframe(

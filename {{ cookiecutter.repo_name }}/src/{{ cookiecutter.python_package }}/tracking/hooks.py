@@ -54,8 +54,12 @@ ROLES = ("metrics", "artifact")
 def make_transport(config: MlflowConfig, project_path: Path) -> TrackingTransport:
     """The transport chosen by `snowflake.mlflow.transport`."""
     if config.transport == "external_functions":
+        # The config requires artifact_staging_stage with this transport.
         return ExternalFunctionTransport(
-            get_active_session(), config.functions, config.stage
+            get_active_session(),
+            config.functions,
+            config.stage,
+            str(config.artifact_staging_stage),
         )
     # Imported here: mlflow takes seconds to import, and settings.py imports this
     # module for every kedro command, not only for runs tracked directly.

@@ -73,6 +73,8 @@ class RunRecorder:
         self.broken: str | None = None  # why tracking stopped (warn policy)
         # Params wait for the first batch of metrics: one statement instead of two.
         self._pending_params: dict[str, str] = {}
+        # Artifacts kept by a transport that uploads them at the end: (dataset, where).
+        self._waiting_artifacts: list[tuple[str, str]] = []
 
     def _attempt(self, what: str, call: Callable[[], T]) -> T | None:
         """Run a transport call with retries; on failure apply the policy."""
@@ -144,14 +146,39 @@ class RunRecorder:
             )
         if where is None:
             self.tally.miss(f"artifact {dataset_name}")
+        elif self.transport.uploads_artifacts_at_end:
+            self._waiting_artifacts.append((dataset_name, where))
         else:
             self.tally.artifacts.append(where)
 
+    def _upload_artifacts(self) -> None:
+        """Artifacts kept until the end go up now, FAILED runs included."""
+        waiting, self._waiting_artifacts = self._waiting_artifacts, []
+        if not waiting:
+            return
+        run = self.run
+        uploaded = run is not None and self._attempt(
+            f"upload {len(waiting)} artifacts",
+            lambda: self.transport.flush_artifacts(run) or True,
+        )
+        for dataset_name, where in waiting:
+            if uploaded:
+                self.tally.artifacts.append(where)
+            else:
+                self.tally.miss(f"artifact {dataset_name}")
+
     def finish(self, status: str) -> str:
         """Flush what waits, set the final status; returns the line to show the user."""
+        try:
+            return self._finish(status)
+        finally:
+            self.transport.close()
+
+    def _finish(self, status: str) -> str:
         params, self._pending_params = self._pending_params, {}
         if params and not self._log("log params", [], params):
             self.tally.miss(f"{len(params)} params")
+        self._upload_artifacts()
         run = self.run
         ended = run is not None and self._attempt(
             f"set the run's status to {status}",

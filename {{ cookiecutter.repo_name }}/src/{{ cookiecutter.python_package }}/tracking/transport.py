@@ -59,6 +59,8 @@ class TrackingTransport(ABC):
 
     #: SQL statements issued so far (0 for transports that do not use Snowflake).
     statements: int = 0
+    #: True when log_artifact only keeps a copy and flush_artifacts uploads them all.
+    uploads_artifacts_at_end: bool = False
 
     @abstractmethod
     def start_run(
@@ -83,7 +85,14 @@ class TrackingTransport(ABC):
 
     @abstractmethod
     def log_artifact(self, run: RunInfo, local_path: Path) -> str:
-        """Store a file with the run's artifacts; returns where it went."""
+        """Store a file with the run's artifacts (or keep it for flush_artifacts when
+        uploads_artifacts_at_end); returns where it goes."""
+
+    def flush_artifacts(self, run: RunInfo) -> None:  # noqa: B027 - optional step
+        """Upload what log_artifact kept; called once, before end_run."""
+
+    def close(self) -> None:  # noqa: B027 - optional step
+        """Release local resources (temporary copies); called after the run ends."""
 
     @abstractmethod
     def end_run(self, run: RunInfo, status: str, end_time_ms: int) -> None:
