@@ -26,7 +26,8 @@ from {{ cookiecutter.python_package }}.snowflake.setup_command import (
 )
 
 PROJECT_PATH = Path(__file__).resolve().parent.parent
-SECRET = "not-a-real-password-7f3a"
+# A recognisable fake credential: the tests check it never appears in any output.
+FAKE_CREDENTIAL = "not-a-real-credential-7f3a"
 
 
 class FakeConnection:
@@ -148,7 +149,7 @@ def test_apply_stops_at_the_first_error_naming_script_and_statement(
 def test_connect_uses_the_env_vars_and_never_prints_them(monkeypatch):
     monkeypatch.setenv("SNOWFLAKE_ACCOUNT", "myorg-myaccount")
     monkeypatch.setenv("SNOWFLAKE_USER", "JANE")
-    monkeypatch.setenv("SNOWFLAKE_PASSWORD", SECRET)
+    monkeypatch.setenv("SNOWFLAKE_PASSWORD", FAKE_CREDENTIAL)
     for name in ("SNOWFLAKE_TOKEN", "SNOWFLAKE_PRIVATE_KEY_FILE"):
         monkeypatch.delenv(name, raising=False)
     seen = {}
@@ -162,7 +163,7 @@ def test_connect_uses_the_env_vars_and_never_prints_them(monkeypatch):
         Exception, match="could not connect to Snowflake: 250001"
     ) as error:
         setup_command.connect(PROJECT_PATH, "snowflake")
-    assert seen["account"] == "myorg-myaccount" and seen["password"] == SECRET
+    assert seen["account"] == "myorg-myaccount" and seen["password"] == FAKE_CREDENTIAL
     # The project's role and database do not exist yet on a fresh account.
     assert not {"role", "database", "schema", "warehouse"} & set(seen)
-    assert SECRET not in str(error.value.format_message())
+    assert FAKE_CREDENTIAL not in str(error.value.format_message())
