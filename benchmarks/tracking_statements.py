@@ -302,7 +302,11 @@ def compare(name: str, roles: tuple[int, int], seed: tuple, ours: tuple) -> None
     )
     bound = 2 + nodes
     verdict = "ok" if ours[0] <= bound else "OVER"
-    print(f"{'':<30}{'bound':>8}{bound:>16}  ({verdict}: 2 + nodes that log)")
+    rule = "2 + nodes that log"
+    if ours[0] == bound + 1 and artifact_nodes == 1:
+        verdict = "over by 1"
+        rule += "; the known exception: PUT + COPY FILES are 2 for 1 artifact node"
+    print(f"{'':<30}{'bound':>8}{bound:>16}  ({verdict}: {rule})")
 
 
 def main() -> int:
@@ -400,6 +404,16 @@ def main() -> int:
         print(
             "ours: statements independent of K and P for the same logging nodes: "
             + ("yes" if constant else "NO")
+        )
+        print(
+            "notes: the bound '2 + nodes that log' has one exception: artifacts cost "
+            "PUT + COPY FILES (2 statements) even when only one node logs an artifact, "
+            "so such a run is one statement over it."
+        )
+        print(
+            "notes: on a real account Snowpark sends a batch of rows x columns >= 512 "
+            "(more than 102 metrics) as a temporary table plus a bound INSERT: a few "
+            "statements more than counted here (local testing never does)."
         )
     return 0
 

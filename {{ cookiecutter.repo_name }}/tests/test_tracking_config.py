@@ -128,6 +128,29 @@ def test_bad_values_name_the_key_and_the_value(block, key, value):
         load_mlflow_config(block)
 
 
+@pytest.mark.parametrize("key", ["stage", "artifact_staging_stage"])
+@pytest.mark.parametrize(
+    "path", ["/x' OVERWRITE=TRUE", "/a;DROP TABLE t", "/run id", "/x\nPUT"]
+)
+def test_a_stage_path_that_would_change_the_statement_is_refused(block, key, path):
+    # The stage location becomes PUT / COPY FILES text: only [A-Za-z0-9._/-] may follow.
+    value = "@DEMO.DEMO.SOME_STAGE" + path
+    block["mlflow"][key] = value
+    with pytest.raises(MlflowConfigError) as error:
+        load_mlflow_config(block)
+    message = str(error.value)
+    assert f"snowflake.mlflow.{key} " in message
+    assert repr(value) in message
+    assert "fix:" in message
+
+
+@pytest.mark.parametrize("key", ["stage", "artifact_staging_stage"])
+def test_a_plain_stage_path_is_accepted(block, key):
+    block["mlflow"][key] = "@DEMO.DEMO.SOME_STAGE/team-a/mlflow_v1.2/"
+    config = load_mlflow_config(block)
+    assert getattr(config, key).endswith("/team-a/mlflow_v1.2/")
+
+
 def test_the_staging_stage_is_the_internal_stage_of_sql_02(block):
     sql = (CONF.parent / "sql" / "02_warehouse_database_schema_stages.sql").read_text()
     (created,) = re.findall(r"^CREATE STAGE IF NOT EXISTS (\S+)$", sql, re.MULTILINE)

@@ -206,6 +206,12 @@ def test_a_missing_experiment_is_never_swallowed():
         (RuntimeError("Read timed out"), True),
         (RuntimeError("RESOURCE_DOES_NOT_EXIST: no run"), False),
         (RuntimeError("INVALID_PARAMETER_VALUE"), False),
+        # A 4xx whose text mentions a number that looks like a status is not transient.
+        (RuntimeError("error code 400 != 200: bad value in row 512"), False),
+        (RuntimeError("INVALID_PARAMETER_VALUE: metric 429 of 503 has no key"), False),
+        (RuntimeError("Request failed with remote service error: 503 'busy'"), True),
+        (RuntimeError("HTTP 502 Bad Gateway"), True),
+        (RuntimeError("too many 500 error responses"), True),
     ],
 )
 def test_which_faults_are_transient(error, transient):

@@ -8,7 +8,9 @@ translators against a real `mlflow server`; a generated project has neither).
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import math
 import sys
 from pathlib import Path
@@ -107,7 +109,9 @@ def _create(
     def create(row):
         if row[0] is None:
             raise ValueError("400 INVALID_PARAMETER_VALUE: experiment_id is empty")
-        return {"run_id": RUN_ID, "experiment_id": row[0], "artifact_uri": "s3://x"}
+        # Where MLflow's artifact store keeps the run: <root>/<experiment>/<run>/artifacts
+        artifacts = f"s3://mlflow-root/{row[0]}/{RUN_ID}/artifacts"
+        return {"run_id": RUN_ID, "experiment_id": row[0], "artifact_uri": artifacts}
 
     return FAKE.answer("create", (experiment_id, run_name, start, tags), create)
 
@@ -187,7 +191,7 @@ def staged_files(session, location: str, folder: Path) -> dict[str, bytes]:
 
 
 def test_artifacts_go_up_at_the_end_in_two_statements(
-    transport, snowpark_session, tmp_path
+    transport, snowpark_session, tmp_path, caplog
 ):
     run = transport.start_run("exp", "r", 1000, {}, False)
     model, plot = tmp_path / "regressor.pickle", tmp_path / "plot.png"
@@ -207,10 +211,26 @@ def test_artifacts_go_up_at_the_end_in_two_statements(
     staging = f"{STAGING_STAGE}/mlflow/7/{RUN_ID}/artifacts/"
     assert staged_files(snowpark_session, staging, tmp_path / "b") == expected
 
+    assert not caplog.records  # artifact_uri ends with /7/<run>/artifacts: no warning
     transport.flush_artifacts(run)  # nothing left: no statement
     transport.end_run(run, "FINISHED", 3000)
     assert FAKE.calls["update"] == [[[RUN_ID, "FINISHED", 3000]]]
     assert transport.statements == 4
+
+
+def test_an_artifact_uri_elsewhere_is_warned_about_once(transport, tmp_path, caplog):
+    started = transport.start_run("exp", "r", 1000, {}, False)
+    # A server whose artifact root lays runs out differently than <exp>/<run>/artifacts.
+    run = dataclasses.replace(started, artifact_uri="s3://other/runs/abc/files")
+    for name in ("regressor.pickle", "plot.png"):
+        (tmp_path / name).write_bytes(b"x")
+        transport.log_artifact(run, tmp_path / name)
+    with caplog.at_level(logging.WARNING):
+        transport.flush_artifacts(run)
+    (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    message = warning.getMessage()
+    assert "s3://other/runs/abc/files" in message
+    assert f"{MLFLOW_STAGE}/7/{RUN_ID}/artifacts/" in message
 
 
 def test_no_artifacts_no_upload_statements(transport):

@@ -16,8 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 # One part of a Snowflake name: unquoted identifier (letters, digits, _ and $).
 _IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_$]*"
 QUALIFIED_NAME = "^" + r"\.".join([_IDENTIFIER] * 3) + "$"
-# @name, @schema.name or @db.schema.name, optionally followed by a /path.
-STAGE_NAME = "^@" + rf"(?:{_IDENTIFIER}\.)?" * 2 + _IDENTIFIER + "(?:/.*)?$"
+# @name, @schema.name or @db.schema.name, optionally followed by a /path. The location
+# becomes text of PUT and COPY FILES statements (they take no bind variables), so the
+# path may only hold characters that cannot end or change the statement.
+STAGE_NAME = (
+    "^@" + rf"(?:{_IDENTIFIER}\.)?" * 2 + _IDENTIFIER + "(?:/[A-Za-z0-9._/-]*)?$"
+)
 
 FUNCTION_KEYS = (
     "experiment_get_by_name",

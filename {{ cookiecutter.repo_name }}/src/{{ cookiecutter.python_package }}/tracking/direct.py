@@ -12,14 +12,12 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric as MlflowMetric
 from mlflow.entities import Param
 
-from {{ cookiecutter.python_package }}.tracking.transport import (
+from .transport import (
     ExperimentNotFoundError,
     RunInfo,
     TrackingTransport,
 )
-from {{ cookiecutter.python_package }}.tracking.values import (
-    Metric,
-)
+from .values import Metric
 
 
 @contextmanager

@@ -15,6 +15,7 @@ MLflow's artifact store keeps a run's artifacts.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import tempfile
@@ -32,19 +33,17 @@ from snowflake.snowpark.types import (
     VariantType,
 )
 
-from {{ cookiecutter.python_package }}.tracking.config import (
-    FunctionNames,
-)
-from {{ cookiecutter.python_package }}.tracking.transport import (
+from .config import FunctionNames
+from .transport import (
     ExperimentNotFoundError,
     RunInfo,
     TrackingError,
     TrackingTransport,
     is_transient,
 )
-from {{ cookiecutter.python_package }}.tracking.values import (
-    Metric,
-)
+from .values import Metric
+
+logger = logging.getLogger(__name__)
 
 _START = StructType(
     [
@@ -108,6 +107,21 @@ def _variant(value: Any) -> Any:
     return value
 
 
+def _warn_if_moved(run: RunInfo, copied_to: str) -> None:
+    """The copy goes to `<experiment_id>/<run_id>/artifacts/` of the stage; say so when
+    the run's artifact_uri from run_create points elsewhere (MLflow looks there)."""
+    expected_end = f"/{run.experiment_id}/{run.run_id}/artifacts"
+    if run.artifact_uri and not run.artifact_uri.rstrip("/").endswith(expected_end):
+        logger.warning(
+            "MLflow expects the artifacts of run %s at %s, but they were copied to %s; "
+            "point snowflake.mlflow.stage at the artifact root of the MLflow server "
+            "so that the UI shows them.",
+            run.run_id,
+            run.artifact_uri,
+            copied_to,
+        )
+
+
 def _columns(frame: DataFrame) -> list:
     return [col(name) for name in frame.columns]
 
@@ -133,6 +147,10 @@ class ExternalFunctionTransport(TrackingTransport):
         self._kept: dict[str, tempfile.TemporaryDirectory] = {}
 
     def _collect(self, frame: DataFrame) -> list:
+        # One collect() = one statement here. On a real account Snowpark turns a
+        # create_dataframe of rows x columns >= 512 (ARRAY_BIND_THRESHOLD, e.g. more than
+        # 102 metrics of 5 columns) into a temporary table plus a bound INSERT: a few
+        # statements more that this count does not see.
         self.statements += 1
         return frame.collect()
 
@@ -297,6 +315,7 @@ class ExternalFunctionTransport(TrackingTransport):
                 f"{', '.join(sorted(missing))}; check the stages' grants in sql/"
             )
         self._kept.pop(run.run_id).cleanup()
+        _warn_if_moved(run, f"{self.stage}/{run_path}")
 
     def close(self) -> None:
         for kept in self._kept.values():

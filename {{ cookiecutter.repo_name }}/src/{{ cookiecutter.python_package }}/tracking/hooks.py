@@ -2,7 +2,8 @@
 
 Which datasets are tracked is read from the catalog, never from node names: a dataset
 whose metadata says `mlflow: metrics` holds a dict of metrics, `mlflow: artifact` a file
-to keep with the run (the model).
+to keep with the run (the model). The metadata is read from each saved dataset object,
+so entries made by dataset factories (`"{name}_metrics"` patterns) count too.
 
 Register it AFTER SnowparkSessionHook in settings.HOOKS: pluggy calls the most recently
 registered hook first, so this hook ends the run (through the session, for external
@@ -23,23 +24,15 @@ from kedro.framework import project
 from kedro.framework.hooks import hook_impl
 from snowflake.snowpark.context import get_active_session
 
-from {{ cookiecutter.python_package }}.snowflake.conf import (
-    read_snowflake_conf,
-)
-from {{ cookiecutter.python_package }}.tracking.config import (
+from ..snowflake.conf import read_snowflake_conf
+from .config import (
     MlflowConfig,
     load_mlflow_config,
 )
-from {{ cookiecutter.python_package }}.tracking.external_functions import (
-    ExternalFunctionTransport,
-)
-from {{ cookiecutter.python_package }}.tracking.recorder import (
-    RunRecorder,
-)
-from {{ cookiecutter.python_package }}.tracking.transport import (
-    TrackingTransport,
-)
-from {{ cookiecutter.python_package }}.tracking.values import (
+from .external_functions import ExternalFunctionTransport
+from .recorder import RunRecorder
+from .transport import TrackingTransport
+from .values import (
     KEY_RULE,
     metrics_from,
     prepare_params,
@@ -63,9 +56,7 @@ def make_transport(config: MlflowConfig, project_path: Path) -> TrackingTranspor
         )
     # Imported here: mlflow takes seconds to import, and settings.py imports this
     # module for every kedro command, not only for runs tracked directly.
-    from {{ cookiecutter.python_package }}.tracking.direct import (  # noqa: PLC0415
-        DirectTransport,
-    )
+    from .direct import DirectTransport  # noqa: PLC0415
 
     return DirectTransport(
         config.resolved_tracking_uri(project_path),
@@ -118,7 +109,8 @@ class MlflowTrackingHook:
         self.project_path = Path.cwd()
         self.env: str | None = None
         self.session_block: dict[str, Any] = {}
-        self.roles: dict[str, str] = {}
+        # dataset name -> its mlflow role (None: not tracked), decided once per dataset.
+        self.roles: dict[str, str | None] = {}
         self.parameters: dict[str, Any] = {}
         self.catalog: Any = None
         self.recorder: RunRecorder | None = None
@@ -137,26 +129,33 @@ class MlflowTrackingHook:
         self.env = context.env or getattr(loader, "default_run_env", None)
 
     @hook_impl
-    def after_catalog_created(
-        self, catalog, conf_catalog: dict[str, Any], parameters: dict[str, Any]
-    ) -> None:
+    def after_catalog_created(self, catalog, parameters: dict[str, Any]) -> None:
         self.catalog = catalog
         self.parameters = dict(parameters.get("parameters") or {})
-        for name, entry in conf_catalog.items():
-            role = (
-                (entry.get("metadata") or {}).get("mlflow")
-                if isinstance(entry, dict)
-                else None
+
+    def _role(self, dataset_name: str) -> str | None:
+        """`metrics`, `artifact` or None, from the dataset object's own metadata."""
+        if dataset_name in self.roles:
+            return self.roles[dataset_name]
+        try:
+            # get() materialises factory-pattern entries too; None for unknown names.
+            found = self.catalog is not None
+            dataset = self.catalog.get(dataset_name) if found else None
+        except Exception as error:
+            logger.debug("MLflow: no dataset %s in catalog: %s", dataset_name, error)
+            dataset = None
+        metadata = getattr(dataset, "metadata", None)
+        role = metadata.get("mlflow") if isinstance(metadata, dict) else None
+        if role is not None and role not in ROLES:
+            logger.warning(
+                "Catalog entry %s has metadata mlflow: %r; use one of %s.",
+                dataset_name,
+                role,
+                ", ".join(ROLES),
             )
-            if role in ROLES:
-                self.roles[name] = role
-            elif role is not None:
-                logger.warning(
-                    "Catalog entry %s has metadata mlflow: %r; use one of %s.",
-                    name,
-                    role,
-                    ", ".join(ROLES),
-                )
+            role = None
+        self.roles[dataset_name] = role
+        return role
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
@@ -201,14 +200,15 @@ class MlflowTrackingHook:
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any) -> None:
-        if self.recorder is None or dataset_name not in self.roles:
+        if self.recorder is None:
             return
         with self._lock:
-            self._log(dataset_name, data)
+            if self._role(dataset_name) is not None:
+                self._log(dataset_name, data)
 
     def _log(self, dataset_name: str, data: Any) -> None:
         self.logged.add(dataset_name)
-        if self.roles[dataset_name] == "metrics":
+        if self._role(dataset_name) == "metrics":
             self._log_metrics(dataset_name, data)
         else:
             self._log_artifact(dataset_name, data)
@@ -237,8 +237,8 @@ class MlflowTrackingHook:
     def _log_unseen(self, outputs: set[str]) -> None:
         """Datasets saved in other processes (ParallelRunner) never reached this
         instance's after_dataset_saved; read this run's outputs back from the catalog."""
-        for name in self.roles:
-            if name in self.logged or name not in outputs:
+        for name in sorted(outputs - self.logged):
+            if self._role(name) is None:
                 continue
             try:
                 data = self.catalog.load(name)

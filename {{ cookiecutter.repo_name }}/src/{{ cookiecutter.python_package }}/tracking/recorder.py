@@ -14,19 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from {{ cookiecutter.python_package }}.tracking.config import (
-    MlflowConfig,
-)
-from {{ cookiecutter.python_package }}.tracking.transport import (
+from .config import MlflowConfig
+from .transport import (
     ExperimentNotFoundError,
     RunInfo,
     TrackingError,
     TrackingTransport,
     with_retries,
 )
-from {{ cookiecutter.python_package }}.tracking.values import (
-    Metric,
-)
+from .values import Metric
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

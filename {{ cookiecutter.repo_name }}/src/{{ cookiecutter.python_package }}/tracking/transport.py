@@ -10,21 +10,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from {{ cookiecutter.python_package }}.tracking.config import (
-    RetrySettings,
-)
-from {{ cookiecutter.python_package }}.tracking.values import (
-    Metric,
-)
+from .config import RetrySettings
+from .values import Metric
 
 T = TypeVar("T")
 
 TOO_MANY_REQUESTS = 429
 FIRST_SERVER_ERROR = 500
 
-# Faults worth another attempt: the service is briefly away, busy or slow.
+# Faults worth another attempt: the service is briefly away, busy or slow. A 429/5xx
+# only counts next to status wording, as MLflow's client ("failed with error code 503
+# != 200"), urllib3 ("too many 503 error responses"), Snowflake's external functions
+# ("remote service error: 503 ...") and HTTP reason phrases put it; a bare number in a
+# message ("row 512") is data, not a status.
+_STATUS = r"(?:429|5\d\d)\b"
 _TRANSIENT = re.compile(
-    r"\b(429|5\d\d)\b|timed? ?out|timeout|connection (refused|reset|aborted|error)"
+    r"(?:error code|status(?: code)?|http(?:/[\d.]+)?|remote service error)"
+    rf"[ :=]*{_STATUS}"
+    rf"|too many {_STATUS} error responses"
+    r"|\b429 too many requests|\b5\d\d (?:internal server error|bad gateway"
+    r"|service unavailable|gateway time-?out)"
+    r"|timed? ?out|timeout|connection (refused|reset|aborted|error)"
     r"|max retries exceeded|temporarily unavailable|request_limit_exceeded"
     r"|temporarily_unavailable|newconnectionerror|remotedisconnected",
     re.IGNORECASE,
