@@ -12,6 +12,7 @@ starter); Snowflake objects that do not exist yet are expected at this point.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import re
@@ -23,6 +24,9 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 CLOUDS = ("aws", "azure", "gcp")
 ONLINE_CHECK_VARIABLE = "SNOWFLAKE_MLOPS_ONLINE_CHECK"
 PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
+# `kedro snowflake check --online` imports these; the Python that generates the project
+# (kedro new, cookiecutter) usually has only kedro, cookiecutter and PyYAML.
+ONLINE_CHECK_MODULES = ("snowflake.snowpark", "pydantic")
 
 
 def keep_cloud_variants(project: Path, cloud: str) -> None:
@@ -86,10 +90,32 @@ def next_steps(project: Path, answers: dict) -> str:
     return "\n".join(lines)
 
 
+def missing_modules(names: tuple[str, ...]) -> list[str]:
+    """The modules of `names` this Python cannot import (found without importing them,
+    except for the parent packages of dotted names)."""
+    missing = []
+    for name in names:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ImportError:  # the parent package (e.g. `snowflake`) is not there
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
 def run_online_check(project: Path) -> None:
     """Report what `kedro snowflake check --online` says; never fail generation."""
     command = [sys.executable, "-m", "kedro", "snowflake", "check", "--online"]
     print("\nOnline check (you opted in; this only reports):")
+    missing = missing_modules(ONLINE_CHECK_MODULES)
+    if missing:
+        print(
+            f"  skipped: this Python lacks the project's dependencies "
+            f"({', '.join(missing)}); install the project (`pip install -e .`), then "
+            "run `kedro snowflake check --online` in it."
+        )
+        return
     try:
         result = subprocess.run(
             command,

@@ -125,3 +125,24 @@ def test_missing_objects_do_not_fail_the_opted_in_online_check(
     assert "Online check (you opted in; this only reports)" in out
     assert "SNOWFLAKE_ACCOUNT" in out  # says which variable is missing
     assert (result.project_path / "pyproject.toml").is_file()
+
+
+def test_online_check_without_the_projects_dependencies_says_how_to_run_it(
+    hook, tmp_path, capsys, monkeypatch
+):
+    """The starter's Python often lacks Snowpark and pydantic: the hook must say what
+    to do instead of running a command that fails on import. Everything is installed
+    here, so a module that does not exist stands in for the missing dependency."""
+    assert hook.missing_modules(("pydantic", "no_such_package_3f1.sub")) == [
+        "no_such_package_3f1.sub"
+    ]
+    monkeypatch.setattr(
+        hook, "ONLINE_CHECK_MODULES", ("pydantic", "no_such_package_3f1.snowpark")
+    )
+    monkeypatch.setattr(
+        hook.subprocess, "run", lambda *a, **k: pytest.fail("must not run the check")
+    )
+    hook.run_online_check(tmp_path)
+    out = capsys.readouterr().out
+    assert "no_such_package_3f1.snowpark" in out
+    assert "pip install -e ." in out and "kedro snowflake check --online" in out

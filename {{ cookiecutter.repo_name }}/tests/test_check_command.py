@@ -25,6 +25,7 @@ from {{ cookiecutter.python_package }}.snowflake import (
     session,
 )
 from {{ cookiecutter.python_package }}.snowflake.online_check import (
+    ARTIFACT_STAGING_KEY,
     GRANTS_QUERY,
     SHOW_QUERIES,
     check_online,
@@ -119,9 +120,13 @@ def show_rows(report) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
         name = obj.name
         if obj.kind == "EXTERNAL FUNCTION":  # SHOW GRANTS quotes the signature
             name = f'{parts[0]}.{parts[1]}."{parts[2]}(RUN_ID VARCHAR):VARIANT"'
-        internal_stage = obj.kind == "STAGE" and obj.stage_type != "external"
-        privilege = "READ" if internal_stage else "USAGE"
-        grants.append({"privilege": privilege, "granted_on": granted_on, "name": name})
+        privileges = ["USAGE"]
+        if obj.kind == "STAGE" and obj.stage_type != "external":
+            privileges = ["READ", "WRITE"]  # as sql/02 grants them
+        for privilege in privileges:
+            grants.append(
+                {"privilege": privilege, "granted_on": granted_on, "name": name}
+            )
     return objects, {role: grants}
 
 
@@ -204,6 +209,26 @@ def test_missing_privilege_is_reported(report):
     )
 
 
+def test_artifact_staging_stage_needs_write_too(report):
+    """The tracking PUTs artifacts to the staging stage: READ alone must not pass."""
+    objects, grants = show_rows(report)
+    role = next(iter(grants))
+    staging = next(
+        o for o in report.expected if o.source.endswith(ARTIFACT_STAGING_KEY)
+    )
+    grants[role] = [
+        g
+        for g in grants[role]
+        if not (g["name"] == staging.name and g["privilege"] == "WRITE")
+    ]
+    rows = check_online(
+        report, FakeConnection(objects, grants), lookup_found, "demo", "db.s.fn"
+    )
+    row = by_object(rows)[(staging.name, f"READ, WRITE for role {role}")]
+    assert not row.ok and row.found == "READ"
+    assert row.fix.startswith(f"GRANT WRITE ON STAGE {staging.name} TO ROLE {role}")
+
+
 def test_experiment_lookup_null_and_error(report):
     objects, grants = show_rows(report)
 
@@ -264,6 +289,55 @@ def test_online_command_exits_non_zero_and_prints_the_table(report, monkeypatch)
     assert fake.closed
 
 
+def test_online_command_checks_the_names_the_env_vars_choose(report, monkeypatch):
+    """SNOWFLAKE_ROLE/WAREHOUSE/DATABASE/SCHEMA override conf's defaults: the online
+    check must look for the objects the connection uses, not the defaults."""
+    overrides = {
+        "ROLE": "OTHER_ROLE",
+        "WAREHOUSE": "OTHER_WH",
+        "DATABASE": "OTHER_DB",
+        "SCHEMA": "OTHER_DB.OTHER_SCHEMA",
+    }
+    objects, grants = show_rows(report)
+    (role,) = grants
+    defaults = {o.kind: o.name for o in report.expected if o.kind in overrides}
+    objects["ROLES"] = [{"name": "OTHER_ROLE"}]
+    objects["WAREHOUSES"] = [{"name": "OTHER_WH"}]
+    objects["DATABASES"] = [{"name": "OTHER_DB"}]
+    objects["SCHEMAS"] = [{"name": "OTHER_SCHEMA", "database_name": "OTHER_DB"}]
+    renamed = {defaults[kind]: name for kind, name in overrides.items()}
+    grants = {
+        "OTHER_ROLE": [
+            {**grant, "name": renamed.get(grant["name"], grant["name"])}
+            for grant in grants[role]
+        ]
+    }
+    fake = FakeSession(FakeConnection(objects, grants))
+    monkeypatch.setattr(session, "create_session", lambda config: fake)
+    monkeypatch.setattr(check_command, "snowpark_lookup", lambda s: lookup_found)
+    for name, value in {
+        "SNOWFLAKE_ACCOUNT": "myorg-acct",
+        "SNOWFLAKE_USER": "ME",
+        "SNOWFLAKE_PASSWORD": "not-a-real-secret",
+        "SNOWFLAKE_ROLE": "other_role",
+        "SNOWFLAKE_WAREHOUSE": "other_wh",
+        "SNOWFLAKE_DATABASE": "other_db",
+        "SNOWFLAKE_SCHEMA": "other_schema",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(PROJECT)
+    result = CliRunner().invoke(
+        check_command.check, ["--online"], obj=None, catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    for kind, name in overrides.items():
+        assert re.search(
+            rf"^{re.escape(name)}\s+{kind.lower()}\s+ok", result.output, re.M
+        )
+        assert not re.search(rf"^{re.escape(defaults[kind])}\s", result.output, re.M)
+    assert "USAGE for role OTHER_ROLE" in result.output
+
+
 def test_online_command_without_credentials_names_the_variable(monkeypatch):
     for name in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
@@ -272,6 +346,35 @@ def test_online_command_without_credentials_names_the_variable(monkeypatch):
     result = CliRunner().invoke(check_command.check, ["--online"], obj=None)
     assert result.exit_code != 0
     assert "SNOWFLAKE_ACCOUNT" in result.output
+
+
+def test_session_errors_name_the_field_and_never_show_a_secret():
+    """pydantic puts the whole input in its messages; load_session_config must not."""
+    secret = "pass-SECRET-4b1d"  # a fake, recognisable credential
+    block = {
+        "mode": "snowflake",
+        "account": "myorg-acct",
+        "user": "",
+        "database": "DB",
+        "schema": "S",
+        "private_key_file": "/keys/rsa_key.p8",
+        "private_key_file_pwd": secret,
+    }
+    with pytest.raises(session.SessionConfigError) as error:
+        session.load_session_config(block)
+    assert "snowflake.session.user" in str(error.value)
+    assert "SNOWFLAKE_USER" in str(error.value)
+    # A type error and an unknown key (which could hold a secret) are reported too.
+    with pytest.raises(session.SessionConfigError) as error:
+        session.load_session_config(
+            {**block, "user": "ME", "warehouse": ["WH"], "pasword": secret}
+        )
+    message = str(error.value)
+    assert "snowflake.session.warehouse" in message
+    assert "SNOWFLAKE_WAREHOUSE" in message
+    assert "snowflake.session.pasword" in message
+    assert secret not in message and "input_value" not in message
+    assert error.value.__cause__ is None and error.value.__suppress_context__
 
 
 def test_kedro_snowflake_check_offline_passes_here_and_fails_on_a_tampered_copy(

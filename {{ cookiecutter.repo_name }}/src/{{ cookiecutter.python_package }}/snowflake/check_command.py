@@ -9,25 +9,9 @@ from typing import Any
 
 import click
 
-from .online_check import CheckRow, check_online, table
+from .conf import first_line, load_snowflake_block
+from .online_check import CheckRow, check_online, table, with_session_names
 from .validation import OfflineReport, check_project
-
-
-def load_snowflake_block(project: Path, env: str) -> dict[str, Any]:
-    """The merged `snowflake:` config of an env, read the way `kedro run` reads it
-    (without creating a Kedro context, whose hooks would open a session)."""
-    from kedro.framework.project import settings  # noqa: PLC0415 (needs the project)
-    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
-
-    from .conf import read_snowflake_conf  # noqa: PLC0415
-
-    bootstrap_project(project)
-    loader = settings.CONFIG_LOADER_CLASS(
-        conf_source=str(project / settings.CONF_SOURCE),
-        env=env,
-        **settings.CONFIG_LOADER_ARGS,
-    )
-    return read_snowflake_conf(loader)
 
 
 def snowpark_lookup(session: Any):
@@ -46,39 +30,35 @@ def snowpark_lookup(session: Any):
     return lookup
 
 
-def session_problems(error: Any) -> str:
-    """pydantic's messages without the input values (they could hold a password)."""
-    lines = []
-    for detail in error.errors():
-        location = ".".join(str(part) for part in detail["loc"])
-        key = f"snowflake.session.{location}" if location else "snowflake.session"
-        message = str(detail["msg"]).removeprefix("Value error, ")
-        lines.append(message if message.startswith(key) else f"{key}: {message}")
-    return "\n".join(lines)
-
-
 def run_online(
     report: OfflineReport, block: dict[str, Any], mlflow: Any
 ) -> list[CheckRow]:
     """Connect with the project's credentials (environment variables) and check."""
-    from pydantic import ValidationError  # noqa: PLC0415
-
-    from .session import SessionConfig, create_session  # noqa: PLC0415 (Snowpark)
+    # Snowpark and pydantic are imported here: --help and the offline check need neither.
+    from .session import (  # noqa: PLC0415
+        SessionConfigError,
+        create_session,
+        load_session_config,
+    )
 
     try:
-        config = SessionConfig.model_validate(block.get("session") or {})
-    except ValidationError as error:
-        raise click.ClickException(session_problems(error)) from None
+        config = load_session_config(block.get("session"))
+    except SessionConfigError as error:
+        raise click.ClickException(str(error)) from None
     if config.mode != "snowflake":
         raise click.ClickException(
             "snowflake.session.mode is local_testing in this env; use --env snowflake"
         )
+    # The env vars (SNOWFLAKE_ROLE, ...) may override conf's defaults, which are all
+    # the offline report knows: check the objects this connection really uses.
+    report = with_session_names(
+        report, config.role, config.warehouse, config.database, config.schema_
+    )
     try:
         session = create_session(config)
     except Exception as error:  # noqa: BLE001 (the connector's errors carry no secrets)
-        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise click.ClickException(
-            f"could not connect to Snowflake: {first_line}"
+            f"could not connect to Snowflake: {first_line(error)}"
         ) from None
     try:
         return check_online(

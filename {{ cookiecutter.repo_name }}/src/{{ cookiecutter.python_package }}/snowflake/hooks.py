@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 
 from kedro.framework.hooks import hook_impl
 from snowflake.snowpark import Session
 
 from .conf import read_snowflake_conf
-from .session import SessionConfig, create_session
+from .session import create_session, load_session_config
 
 logger = logging.getLogger(__name__)
 
@@ -23,11 +24,17 @@ class SnowparkSessionHook:
 
     def __init__(self) -> None:
         self.session: Session | None = None
+        # The session is opened with the context, but a context is not always followed
+        # by a run (`kedro ipython`, tests calling load_context()), and a failing
+        # after_pipeline_run of another hook (tracking with on_failure: fail) skips ours.
+        # Closing at interpreter exit covers both; close() is idempotent.
+        atexit.register(self.close)
 
     @hook_impl
     def after_context_created(self, context) -> None:
-        block = read_snowflake_conf(context.config_loader).get("session", {})
-        config = SessionConfig.model_validate(block)
+        self.close()  # a second context in the same process replaces the first session
+        block = read_snowflake_conf(context.config_loader).get("session")
+        config = load_session_config(block)
         self.session = create_session(config)
         where = (
             "Snowpark local testing (offline)"
@@ -40,13 +47,14 @@ class SnowparkSessionHook:
 
     @hook_impl
     def after_pipeline_run(self) -> None:
-        self._close()
+        self.close()
 
     @hook_impl
     def on_pipeline_error(self) -> None:
-        self._close()
+        self.close()
 
-    def _close(self) -> None:
+    def close(self) -> None:
+        """Close the session this hook opened, if it is still open."""
         if self.session is not None:
-            self.session.close()
-            self.session = None
+            session, self.session = self.session, None
+            session.close()

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from .conf import first_line
 from .expected_objects import QUALIFIED_PARTS, ExpectedObject
+from .sql_inventory import normalize
 from .validation import OfflineReport
 
 # SHOW ... LIKE matches `_` as a wildcard too; rows are filtered by exact name after.
@@ -29,16 +31,21 @@ SHOW_QUERIES = {
     "STORAGE INTEGRATION": "SHOW INTEGRATIONS LIKE %s",
 }
 GRANTS_QUERY = "SHOW GRANTS TO ROLE IDENTIFIER(%s)"
-# The privilege the project role needs on each object it uses at run time (OWNERSHIP
-# always suffices). Integrations and translators are used by their owner, not the caller.
+# The privileges the project role needs (all of them; OWNERSHIP always suffices) on each
+# object it uses at run time. Integrations and translators are used by their owner, not
+# the caller.
 NEEDED_PRIVILEGES = {
-    "WAREHOUSE": ("USAGE", "OPERATE"),
+    "WAREHOUSE": ("USAGE",),
     "DATABASE": ("USAGE",),
     "SCHEMA": ("USAGE",),
     "external STAGE": ("USAGE",),
+    # The tracking PUTs each run's artifacts to the internal staging stage (then COPY
+    # FILES reads them), so READ alone is not enough there.
+    "artifact staging STAGE": ("READ", "WRITE"),
     "STAGE": ("READ",),
     "EXTERNAL FUNCTION": ("USAGE",),
 }
+ARTIFACT_STAGING_KEY = "snowflake.mlflow.artifact_staging_stage"
 GRANTED_ON = {"EXTERNAL FUNCTION": "FUNCTION"}
 
 Lookup = Callable[[str, str], Any]
@@ -129,23 +136,60 @@ def granted_names(rows: list[dict[str, Any]]) -> dict[tuple[str, str], set[str]]
     return grants
 
 
+def needed_privileges(obj: ExpectedObject) -> tuple[str, ...]:
+    """What the project role must hold on an object (empty: nothing)."""
+    key = obj.kind
+    if obj.kind == "STAGE" and obj.stage_type == "external":
+        key = "external STAGE"
+    elif obj.kind == "STAGE" and obj.source.endswith(ARTIFACT_STAGING_KEY):
+        key = "artifact staging STAGE"
+    return NEEDED_PRIVILEGES.get(key, ())
+
+
 def privilege_row(obj: ExpectedObject, role: str, grants: dict) -> CheckRow | None:
-    """The role's privilege on an object it uses, or None when none is needed."""
-    external_stage = obj.kind == "STAGE" and obj.stage_type == "external"
-    needed = NEEDED_PRIVILEGES.get("external STAGE" if external_stage else obj.kind)
+    """The role's privileges on an object it uses, or None when none is needed."""
+    needed = needed_privileges(obj)
     if not needed:
         return None
     held = grants.get((GRANTED_ON.get(obj.kind, obj.kind), obj.name), set())
-    wanted = f"{needed[0]} for role {role}"
-    if held & {*needed, "OWNERSHIP"}:
+    wanted = f"{', '.join(needed)} for role {role}"
+    missing = [] if "OWNERSHIP" in held else [p for p in needed if p not in held]
+    if not missing:
         return CheckRow(obj.name, wanted, ", ".join(sorted(held)))
     return CheckRow(
         obj.name,
         wanted,
-        "no grant",
-        f"GRANT {needed[0]} ON {GRANTED_ON.get(obj.kind, obj.kind)} {obj.name} TO ROLE "
-        f"{role} (see {obj.script or 'sql/'})",
+        ", ".join(sorted(held)) or "no grant",
+        f"GRANT {', '.join(missing)} ON {GRANTED_ON.get(obj.kind, obj.kind)} {obj.name} "
+        f"TO ROLE {role} (see {obj.script or 'sql/'})",
     )
+
+
+def with_session_names(
+    report: OfflineReport,
+    role: str | None,
+    warehouse: str | None,
+    database: str,
+    schema: str,
+) -> OfflineReport:
+    """The report with the role, warehouse, database and schema the session uses.
+
+    The offline report reads conf/ without OmegaConf, so it knows only the defaults of
+    `${oc.env:SNOWFLAKE_ROLE,...}` and the like; the online check must look for the
+    objects the connection really uses (conf resolved by Kedro, env vars applied).
+    """
+    database = normalize(database)
+    names = {
+        "ROLE": normalize(role or ""),
+        "WAREHOUSE": normalize(warehouse or ""),
+        "DATABASE": database,
+        "SCHEMA": f"{database}.{normalize(schema)}",
+    }
+    expected = [
+        replace(obj, name=names[obj.kind]) if names.get(obj.kind) else obj
+        for obj in report.expected
+    ]
+    return replace(report, expected=expected)
 
 
 def create_fix(obj: ExpectedObject) -> str:
@@ -197,11 +241,10 @@ def lookup_row(lookup: Lookup, function: str, experiment_name: str) -> CheckRow:
     try:
         experiment = lookup(function, experiment_name)
     except Exception as error:  # noqa: BLE001 (any failure is a finding to report)
-        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         return CheckRow(
             function,
             expected,
-            f"error: {first_line[:120]}",
+            f"error: {first_line(error)[:120]}",
             "check the gateway and the integration (sql/README.md, DESCRIBE INTEGRATION)",
         )
     if not experiment:

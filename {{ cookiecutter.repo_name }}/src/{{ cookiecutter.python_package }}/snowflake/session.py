@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from snowflake.snowpark import Session
 
 from .local_testing import emulate_copy_files, patch_local_testing
@@ -19,7 +26,9 @@ from .local_testing import emulate_copy_files, patch_local_testing
 class SessionConfig(BaseModel):
     """The `snowflake.session` block of conf/<env>/snowflake.yml."""
 
-    model_config = ConfigDict(extra="forbid")
+    # hide_input_in_errors: pydantic would otherwise print the whole block, secrets
+    # included, as `input_value=...` in every ValidationError.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     mode: Literal["local_testing", "snowflake"] = "local_testing"
     database: str
@@ -84,6 +93,56 @@ class SessionConfig(BaseModel):
                     self.private_key_file_pwd.get_secret_value()
                 )
         return {key: value for key, value in parameters.items() if value is not None}
+
+
+# Where each field comes from, for the fix in an error message (conf/snowflake/).
+ENV_VARIABLES = {
+    "account": "SNOWFLAKE_ACCOUNT",
+    "user": "SNOWFLAKE_USER",
+    "role": "SNOWFLAKE_ROLE",
+    "warehouse": "SNOWFLAKE_WAREHOUSE",
+    "database": "SNOWFLAKE_DATABASE",
+    "schema": "SNOWFLAKE_SCHEMA",
+    "password": "SNOWFLAKE_PASSWORD",
+    "token": "SNOWFLAKE_TOKEN",
+    "private_key_file": "SNOWFLAKE_PRIVATE_KEY_FILE",
+    "private_key_file_pwd": "SNOWFLAKE_PRIVATE_KEY_FILE_PWD",
+}
+# Only these values may be shown in an error; the others can be secrets.
+SHOWN_VALUES = ("mode", "account", "user", "role", "warehouse", "database", "schema")
+
+
+class SessionConfigError(ValueError):
+    """The `snowflake.session` block is invalid; the message holds no secret."""
+
+
+def describe_problem(detail: dict[str, Any]) -> str:
+    """One pydantic error as `snowflake.session.<field>: <rule> (got ...). Fix: ...`."""
+    field = ".".join(str(part) for part in detail["loc"])
+    key = f"snowflake.session.{field}" if field else "snowflake.session"
+    message = str(detail["msg"]).removeprefix("Value error, ")
+    if message.startswith("snowflake.session"):  # our own validator names the fix
+        return message
+    if field in SHOWN_VALUES and isinstance(detail.get("input"), (str, int, float)):
+        message += f" (got {detail['input']!r})"
+    variable = ENV_VARIABLES.get(field)
+    if detail.get("type") == "extra_forbidden":
+        fix = f"remove it or correct its name (known: {', '.join(ENV_VARIABLES)}, mode)"
+    elif variable:
+        fix = f"export {variable} or correct conf/<env>/snowflake.yml"
+    else:
+        fix = "correct it in conf/<env>/snowflake.yml"
+    return f"{key}: {message}. Fix: {fix}"
+
+
+def load_session_config(block: dict[str, Any] | None) -> SessionConfig:
+    """The validated `snowflake.session` block, or SessionConfigError with one line per
+    problem (field, rule, fix) and never an input value that could be a secret."""
+    try:
+        return SessionConfig.model_validate(block or {})
+    except ValidationError as error:
+        problems = [describe_problem(detail) for detail in error.errors()]
+        raise SessionConfigError("\n".join(problems)) from None
 
 
 def create_session(config: SessionConfig) -> Session:

@@ -18,6 +18,8 @@ from typing import Any
 
 import click
 
+from .conf import first_line, load_snowflake_block
+
 # What the generator writes for a value only the user knows, e.g. <AWS_API_ROLE_ARN>.
 PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
 # 90_smoke_test and 99_teardown are run on purpose, not as part of the setup.
@@ -98,10 +100,6 @@ def shorten(statement: str) -> str:
     return flat[:SHOWN_STATEMENT_CHARACTERS] + " ..."
 
 
-def first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
-
-
 def apply_scripts(connection: Any, scripts: list[Script]) -> None:
     """Run the statements in order on a DB-API connection; stop at the first error."""
     cursor = connection.cursor()
@@ -129,16 +127,17 @@ def apply_scripts(connection: Any, scripts: list[Script]) -> None:
 def connect(project: Path, env: str) -> Any:
     """A snowflake-connector connection from the env's `snowflake.session` block."""
     import snowflake.connector  # noqa: PLC0415
-    from pydantic import ValidationError  # noqa: PLC0415
 
-    from .check_command import load_snowflake_block, session_problems  # noqa: PLC0415
-    from .session import SessionConfig  # noqa: PLC0415
+    from .session import (  # noqa: PLC0415
+        SessionConfigError,
+        load_session_config,
+    )
 
     block = load_snowflake_block(project, env)
     try:
-        config = SessionConfig.model_validate(block.get("session") or {})
-    except ValidationError as error:
-        raise click.ClickException(session_problems(error)) from None
+        config = load_session_config(block.get("session"))
+    except SessionConfigError as error:
+        raise click.ClickException(str(error)) from None
     if config.mode != "snowflake":
         raise click.ClickException(
             f"snowflake.session.mode is {config.mode} in env {env!r}; use --env snowflake"
