@@ -350,7 +350,7 @@ def test_online_command_without_credentials_names_the_variable(monkeypatch):
 
 def test_session_errors_name_the_field_and_never_show_a_secret():
     """pydantic puts the whole input in its messages; load_session_config must not."""
-    secret = "pass-SECRET-4b1d"  # a fake, recognisable credential
+    fake_credential = "pass-SECRET-4b1d"  # recognisable, never a real one
     block = {
         "mode": "snowflake",
         "account": "myorg-acct",
@@ -358,7 +358,7 @@ def test_session_errors_name_the_field_and_never_show_a_secret():
         "database": "DB",
         "schema": "S",
         "private_key_file": "/keys/rsa_key.p8",
-        "private_key_file_pwd": secret,
+        "private_key_file_pwd": fake_credential,
     }
     with pytest.raises(session.SessionConfigError) as error:
         session.load_session_config(block)
@@ -367,13 +367,13 @@ def test_session_errors_name_the_field_and_never_show_a_secret():
     # A type error and an unknown key (which could hold a secret) are reported too.
     with pytest.raises(session.SessionConfigError) as error:
         session.load_session_config(
-            {**block, "user": "ME", "warehouse": ["WH"], "pasword": secret}
+            {**block, "user": "ME", "warehouse": ["WH"], "pasword": fake_credential}
         )
     message = str(error.value)
     assert "snowflake.session.warehouse" in message
     assert "SNOWFLAKE_WAREHOUSE" in message
     assert "snowflake.session.pasword" in message
-    assert secret not in message and "input_value" not in message
+    assert fake_credential not in message and "input_value" not in message
     assert error.value.__cause__ is None and error.value.__suppress_context__
 
 

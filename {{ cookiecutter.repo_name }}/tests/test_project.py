@@ -55,13 +55,13 @@ def test_offline_default_is_local_testing():
 def test_invalid_session_conf_fails_without_printing_the_secret():
     """`kedro run --env snowflake` with SNOWFLAKE_USER empty: one clear message naming
     the variable, and the private key's passphrase never in the output."""
-    secret = "pass-SECRET-9c2e"  # a fake, recognisable credential
+    fake_credential = "pass-SECRET-9c2e"  # recognisable, never a real one
     env = {
         **os.environ,
         "SNOWFLAKE_ACCOUNT": "myorg-acct",
         "SNOWFLAKE_USER": "",
         "SNOWFLAKE_PRIVATE_KEY_FILE": "/keys/rsa_key.p8",
-        "SNOWFLAKE_PRIVATE_KEY_FILE_PWD": secret,
+        "SNOWFLAKE_PRIVATE_KEY_FILE_PWD": fake_credential,
     }
     for name in ("SNOWFLAKE_PASSWORD", "SNOWFLAKE_TOKEN"):
         env.pop(name, None)
@@ -77,4 +77,4 @@ def test_invalid_session_conf_fails_without_printing_the_secret():
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "snowflake.session.user" in output and "SNOWFLAKE_USER" in output
-    assert secret not in output
+    assert fake_credential not in output
