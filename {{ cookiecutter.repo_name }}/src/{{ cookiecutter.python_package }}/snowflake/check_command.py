@@ -31,24 +31,20 @@ def snowpark_lookup(session: Any):
 
 
 def run_online(
-    report: OfflineReport, block: dict[str, Any], mlflow: Any
+    report: OfflineReport, block: dict[str, Any], mlflow: Any, env: str
 ) -> list[CheckRow]:
     """Connect with the project's credentials (environment variables) and check."""
     # Snowpark and pydantic are imported here: --help and the offline check need neither.
     from .session import (  # noqa: PLC0415
         SessionConfigError,
         create_session,
-        load_session_config,
+        load_real_session_config,
     )
 
     try:
-        config = load_session_config(block.get("session"))
+        config = load_real_session_config(block.get("session"), env)
     except SessionConfigError as error:
         raise click.ClickException(str(error)) from None
-    if config.mode != "snowflake":
-        raise click.ClickException(
-            "snowflake.session.mode is local_testing in this env; use --env snowflake"
-        )
     # The env vars (SNOWFLAKE_ROLE, ...) may override conf's defaults, which are all
     # the offline report knows: check the objects this connection really uses.
     report = with_session_names(
@@ -107,7 +103,7 @@ def check(metadata: Any, online: bool, env: str) -> None:
     if online and mlflow is None:
         click.echo("\nOnline check skipped: fix snowflake.mlflow first.", err=True)
     elif online:
-        rows = run_online(report, block, mlflow)
+        rows = run_online(report, block, mlflow, env)
         click.echo(f"\nOnline check (env {env}):")
         click.echo(table(rows))
         problems += [row.object for row in rows if not row.ok]

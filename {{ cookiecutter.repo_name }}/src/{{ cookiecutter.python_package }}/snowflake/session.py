@@ -145,6 +145,18 @@ def load_session_config(block: dict[str, Any] | None) -> SessionConfig:
         raise SessionConfigError("\n".join(problems)) from None
 
 
+def load_real_session_config(block: dict[str, Any] | None, env: str) -> SessionConfig:
+    """Like load_session_config, for commands that need a real account (setup --apply,
+    check --online): a local_testing block is refused with how to pick the real one."""
+    config = load_session_config(block)
+    if config.mode != "snowflake":
+        raise SessionConfigError(
+            f"snowflake.session.mode is {config.mode} in env {env!r}; "
+            "use --env snowflake"
+        )
+    return config
+
+
 def create_session(config: SessionConfig) -> Session:
     """Create the session and make it Snowpark's active session."""
     session = Session.builder.configs(config.connection_parameters()).create()

@@ -130,18 +130,14 @@ def connect(project: Path, env: str) -> Any:
 
     from .session import (  # noqa: PLC0415
         SessionConfigError,
-        load_session_config,
+        load_real_session_config,
     )
 
     block = load_snowflake_block(project, env)
     try:
-        config = load_session_config(block.get("session"))
+        config = load_real_session_config(block.get("session"), env)
     except SessionConfigError as error:
         raise click.ClickException(str(error)) from None
-    if config.mode != "snowflake":
-        raise click.ClickException(
-            f"snowflake.session.mode is {config.mode} in env {env!r}; use --env snowflake"
-        )
     parameters = config.connection_parameters()
     for key in CONNECTION_KEYS_NOT_USED:
         parameters.pop(key, None)
