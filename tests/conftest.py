@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
+from support.baking import REPO_ROOT, clean_env
 from support.mlflow_server import start_mlflow_server, stop_mlflow_server
 
 # Generated projects and kedro itself must never phone home from a test run.
@@ -19,3 +22,18 @@ def mlflow_server(tmp_path_factory):
     server = start_mlflow_server(tmp_path_factory.mktemp("mlflow-server"))
     yield server
     stop_mlflow_server(server)
+
+
+@pytest.fixture(scope="session")
+def starter_wheel(tmp_path_factory):
+    """The starter built as a wheel from this checkout, once per test session."""
+    wheels = tmp_path_factory.mktemp("starter-wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels)]
+        + [str(REPO_ROOT)],
+        check=True,
+        env=clean_env(),
+        timeout=600,
+    )
+    (wheel,) = wheels.glob("snowflake_mlops_starter-*.whl")
+    return wheel

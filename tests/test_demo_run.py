@@ -111,31 +111,13 @@ def test_kedro_new_through_the_installed_alias(tmp_path):
     assert (project / "sql").is_dir()
 
 
-def test_wheel_install_registers_the_alias(tmp_path):
+def test_wheel_install_registers_the_alias(tmp_path, starter_wheel):
     """A regular (non-editable) install carries the template inside the wheel."""
-    wheel_dir = tmp_path / "wheel"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "-q",
-            "-w",
-            str(wheel_dir),
-            str(REPO_ROOT),
-        ],
-        check=True,
-        env=clean_env(),
-        timeout=600,
-    )
-    (wheel,) = wheel_dir.glob("snowflake_mlops_starter-*.whl")
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", str(wheel)],
+        [str(python), "-m", "pip", "install", "-q", str(starter_wheel)],
         check=True,
         env=clean_env(),
         timeout=900,

@@ -24,7 +24,6 @@ import re
 import shlex
 import socket
 import subprocess
-import sys
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,29 +163,6 @@ class Reader:
     def stop_servers(self) -> None:
         for process in self.servers:
             stop_process_group(process)
-
-
-@pytest.fixture(scope="module")
-def starter_wheel(tmp_path_factory) -> Path:
-    wheels = tmp_path_factory.mktemp("starter-wheel")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "-q",
-            "-w",
-            str(wheels),
-            str(REPO_ROOT),
-        ],
-        check=True,
-        env=clean_env(),
-        timeout=600,
-    )
-    (wheel,) = wheels.glob("snowflake_mlops_starter-*.whl")
-    return wheel
 
 
 def test_tutorial_steps_are_found():
