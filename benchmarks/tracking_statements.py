@@ -261,9 +261,9 @@ def logging_nodes(pipeline, conf_catalog: dict) -> tuple[int, int]:
     )
 
 
-def run_demo(project: Path, emulator, hooks_module, transport_class) -> tuple:
+def run_demo(project: Path, emulator, external, transport_class) -> tuple:
     """A real in-process `kedro run` of the demo, tracked through `transport_class`."""
-    hooks_module.ExternalFunctionTransport = transport_class
+    external.ExternalFunctionTransport = transport_class
     handler = SummaryLines()
     logging.getLogger().addHandler(handler)
     before = emulator.requests_sent
@@ -313,7 +313,6 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         project = bake(workdir)
-        package = next((project / "src").iterdir()).name
         env = project / "conf" / "benchmark"
         env.mkdir()
         (env / "snowflake.yml").write_text(
@@ -324,16 +323,19 @@ def main() -> int:
         # Kedro's run log would bury the table; keep warnings (tracking faults) only.
         for handler in logging.getLogger().handlers:
             handler.setLevel(logging.WARNING)
-        external = importlib.import_module(f"{package}.tracking.external_functions")
-        hooks_module = importlib.import_module(f"{package}.tracking.hooks")
-        config_module = importlib.import_module(f"{package}.tracking.config")
-        local_testing = importlib.import_module(f"{package}.snowflake.local_testing")
+        external = importlib.import_module(
+            "kedro_snowflake_mlops.tracking.external_functions"
+        )
+        config_module = importlib.import_module("kedro_snowflake_mlops.tracking.config")
+        local_testing = importlib.import_module(
+            "kedro_snowflake_mlops.session.local_testing"
+        )
         block = yaml.safe_load((project / "conf/base/snowflake.yml").read_text())
         config = config_module.load_mlflow_config(block["snowflake"])
         config = config.model_copy(update={"transport": "external_functions"})
         modules = Modules(
-            recorder=importlib.import_module(f"{package}.tracking.recorder"),
-            values=importlib.import_module(f"{package}.tracking.values"),
+            recorder=importlib.import_module("kedro_snowflake_mlops.tracking.recorder"),
+            values=importlib.import_module("kedro_snowflake_mlops.tracking.values"),
             config=config,
         )
         ours_class = external.ExternalFunctionTransport
@@ -349,10 +351,10 @@ def main() -> int:
                 f"{'scenario':<24}{'nodes':>6}{'pattern':>8}"
                 f"{'SQL statements':>16}{'HTTP requests':>15}"
             )
-            seed = run_demo(project, emulator, hooks_module, seed_class)
-            ours = run_demo(project, emulator, hooks_module, ours_class)
+            seed = run_demo(project, emulator, external, seed_class)
+            ours = run_demo(project, emulator, external, ours_class)
             compare("demo (kedro run)", ours[2], seed[:2], ours[:2])
-            hooks_module.ExternalFunctionTransport = ours_class
+            external.ExternalFunctionTransport = ours_class
 
             # The recorder the hook uses, driven directly with K metrics and P params.
             session = Session.builder.configs(

@@ -1,14 +1,19 @@
-"""Fixtures shared by the template's tests."""
+"""Fixtures shared by the plugin's and the template's tests."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from cookiecutter.main import cookiecutter
 from support.baking import REPO_ROOT, clean_env
 from support.mlflow_server import start_mlflow_server, stop_mlflow_server
+
+from kedro_snowflake_mlops.session.create import local_testing_session
 
 # Generated projects and kedro itself must never phone home from a test run.
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
@@ -25,9 +30,33 @@ def mlflow_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def starter_wheel(tmp_path_factory):
-    """The starter built as a wheel from this checkout, once per test session."""
-    wheels = tmp_path_factory.mktemp("starter-wheel")
+def demo_project(tmp_path_factory) -> Path:
+    """The demo generated once with the default answers, through cookiecutter's own API
+    (hooks included): tests read it, or change a copy of it (`project_copy`)."""
+    output = tmp_path_factory.mktemp("demo")
+    return Path(cookiecutter(str(REPO_ROOT), no_input=True, output_dir=str(output)))
+
+
+@pytest.fixture
+def project_copy(demo_project: Path, tmp_path: Path) -> Path:
+    """A copy of the demo project that a test may break on purpose."""
+    copy = tmp_path / demo_project.name
+    shutil.copytree(demo_project, copy)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def snowpark_session():
+    """Snowpark local testing, with the patches an offline run gets."""
+    session = local_testing_session(database="TEST_DB", schema="TEST_SCHEMA")
+    yield session
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def plugin_wheel(tmp_path_factory):
+    """The plugin (with the template) built as a wheel from this checkout, once per test session."""
+    wheels = tmp_path_factory.mktemp("plugin-wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels)]
         + [str(REPO_ROOT)],
@@ -35,5 +64,5 @@ def starter_wheel(tmp_path_factory):
         env=clean_env(),
         timeout=600,
     )
-    (wheel,) = wheels.glob("snowflake_mlops_starter-*.whl")
+    (wheel,) = wheels.glob("kedro_snowflake_mlops-*.whl")
     return wheel

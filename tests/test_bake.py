@@ -1,7 +1,8 @@
 """Bake the template across a matrix of answers and inspect what comes out.
 
 Fast checks only (no pipeline run): the exact file set, nothing unrendered, every YAML and
-TOML file parses, and ruff passes on the generated project, tests included.
+TOML file parses, ruff passes on the generated project, tests included, and the project
+stays thin (the machinery is the plugin's).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 from support.baking import REPO_ROOT, bake
+
+import kedro_snowflake_mlops
 
 try:
     import tomllib
@@ -117,9 +120,40 @@ def test_answers_reach_the_configuration(baked):
             "run_log_parameter",
         )
     }
+    session = yaml.safe_load((baked.path / "conf/snowflake/snowflake.yml").read_text())
+    session = session["snowflake"]["session"]
+    assert session["role"] == answers["snowflake_role"]
+    assert session["warehouse"] == answers["snowflake_warehouse"]
+    credentials = (baked.path / "conf/snowflake/credentials.yml").read_text()
+    for key in ("account", "user"):
+        assert (
+            f'SNOWFLAKE_{key.upper()},"{answers[f"snowflake_{key}"]}"}}' in credentials
+        )
     pyproject = tomllib.loads((baked.path / "pyproject.toml").read_text())
     assert pyproject["tool"]["kedro"]["package_name"] == baked.package
     assert pyproject["tool"]["kedro"]["project_name"] == answers["project_name"]
+
+
+def test_the_project_depends_on_the_plugin_version_that_generated_it(baked):
+    pyproject = tomllib.loads((baked.path / "pyproject.toml").read_text())
+    wanted = f"kedro-snowflake-mlops~={kedro_snowflake_mlops.__version__}"
+    assert wanted in pyproject["project"]["dependencies"]
+
+
+def test_the_project_is_thin(baked):
+    """Pipelines, registry and settings: at most 400 non-blank lines of Python in src/;
+    no Snowflake or MLflow machinery (that is the plugin's, upgraded with pip)."""
+    sources = list((baked.path / "src").rglob("*.py"))
+    lines = sum(
+        1
+        for path in sources
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    )
+    assert lines <= 400, lines
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        assert "MlflowClient" not in text and "Session.builder" not in text, path
 
 
 def test_ruff_passes_on_the_generated_project(baked):
@@ -144,3 +178,31 @@ def test_plain_cookiecutter_cli_bakes_the_template(tmp_path: Path):
         text=True,
     )
     assert (tmp_path / "snowflake-mlops-demo" / "conf/base/snowflake.yml").is_file()
+
+
+def test_plain_cookiecutter_without_the_plugin_says_how_to_install_it(tmp_path: Path):
+    """`cookiecutter <repo>` from a Python that has only cookiecutter: the project is
+    generated and the hook says how to install the plugin to check it."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "cookiecutter>=2.2"],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    result = subprocess.run(
+        [str(python), "-m", "cookiecutter", "--no-input", str(REPO_ROOT)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "does not have the kedro-snowflake-mlops plugin" in result.stdout
+    assert "pip install kedro-snowflake-mlops" in result.stdout
+    project = tmp_path / "snowflake-mlops-demo"
+    assert (project / "sql" / "03_api_integration.sql").is_file()  # cloud kept
+    assert not list((project / "sql").glob("*.aws.sql"))

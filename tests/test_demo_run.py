@@ -4,6 +4,7 @@ and generation through the installed `snowflake-mlops` alias (editable and wheel
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -84,9 +85,9 @@ def test_kedro_new_through_the_installed_alias(tmp_path):
     ours = [
         ep
         for ep in entry_points(group="kedro.starters")
-        if ep.dist and ep.dist.name.replace("_", "-") == "snowflake-mlops-starter"
+        if ep.dist and ep.dist.name.replace("_", "-") == "kedro-snowflake-mlops"
     ]
-    assert ours, "install the starter first: pip install -e '.[test]'"
+    assert ours, "install the plugin first: pip install -e '.[test]'"
     answers = write_answers(tmp_path, project_name="Alias Demo", cloud_provider="gcp")
     result = subprocess.run(
         [
@@ -110,14 +111,31 @@ def test_kedro_new_through_the_installed_alias(tmp_path):
     assert (project / "src/alias_demo/settings.py").is_file()
     assert (project / "sql").is_dir()
 
+    # Again into the same folder: kedro must say why it stops (click 8.5 would hide
+    # its message behind `NoneType: None`; the plugin pins click below it).
+    again = subprocess.run(
+        [sys.executable, "-m", "kedro", "new", "--starter=snowflake-mlops"]
+        + ["--config", str(answers)],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = again.stdout + again.stderr
+    assert again.returncode != 0
+    assert "NoneType: None" not in output
+    assert re.search(r"alias-demo\W+directory already exists", output), output[-3000:]
 
-def test_wheel_install_registers_the_alias(tmp_path, starter_wheel):
+
+def test_wheel_install_registers_the_alias(tmp_path, plugin_wheel):
     """A regular (non-editable) install carries the template inside the wheel."""
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", str(starter_wheel)],
+        [str(python), "-m", "pip", "install", "-q", str(plugin_wheel)],
         check=True,
         env=clean_env(),
         timeout=900,
@@ -152,7 +170,16 @@ def test_wheel_install_registers_the_alias(tmp_path, starter_wheel):
         capture_output=True,
         timeout=300,
     )
-    assert (
-        tmp_path / "wheel-demo/src/wheel_demo/pipelines/data_science/nodes.py"
-    ).is_file()
-    assert (tmp_path / "wheel-demo/data/01_raw/shuttles.csv").is_file()
+    project = tmp_path / "wheel-demo"
+    assert (project / "src/wheel_demo/pipelines/data_science/nodes.py").is_file()
+    assert (project / "data/01_raw/shuttles.csv").is_file()
+    # The project commands come from the installed plugin too.
+    commands = subprocess.run(
+        [str(python), "-m", "kedro", "snowflake", "--help"],
+        cwd=project,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "check" in commands and "setup" in commands

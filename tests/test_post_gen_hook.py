@@ -1,15 +1,13 @@
-"""hooks/post_gen_project.py: cloud variants, the offline check through the generated
-project's own validation module, the inventory and next steps, and the opt-in online
-check that only reports."""
+"""hooks/post_gen_project.py: cloud variants, then the installed plugin's checks of the
+new project, its inventory and next steps, and the opt-in online check that only
+reports. (Without the plugin: tests/test_bake.py, plain cookiecutter.)"""
 
 from __future__ import annotations
 
-import shutil
-import sys
-from pathlib import Path
-
 import pytest
 from support.hook_rendering import REPO, render_hook
+
+from kedro_snowflake_mlops import generation
 
 FUNCTIONS = (
     "experiment_get_by_name",
@@ -18,14 +16,7 @@ FUNCTIONS = (
     "run_log_metric",
     "run_log_parameter",
 )
-
-
-@pytest.fixture(scope="module")
-def baked(cookies_session):
-    """One default project, shared: the tests below only read it or copy it."""
-    result = cookies_session.bake(template=str(REPO))
-    assert result.exception is None, result.exception
-    return result.project_path
+SECRETS = "SNOWFLAKE_PASSWORD=... (or SNOWFLAKE_TOKEN, or SNOWFLAKE_PRIVATE_KEY_FILE)"
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +46,8 @@ def test_only_the_chosen_clouds_sql_is_kept(tmp_path, hook):
         ("no", {"SNOWFLAKE_MLOPS_ONLINE_CHECK": "0"}, False),
     ],
 )
-def test_online_check_is_opt_in(hook, answer, environ, wanted):
-    assert hook.wants_online_check({"online_check": answer}, environ) is wanted
+def test_online_check_is_opt_in(answer, environ, wanted):
+    assert generation.wants_online_check({"online_check": answer}, environ) is wanted
 
 
 def test_bake_prints_inventory_and_next_steps(cookies, capfd):
@@ -69,43 +60,28 @@ def test_bake_prints_inventory_and_next_steps(cookies, capfd):
     assert "external stage" in out and "DEMO.DEMO.MLFLOW_STAGE" in out
     assert "Next steps:" in out and "kedro snowflake check --online" in out
     assert "<MLFLOW_GATEWAY_URL>" in out  # a placeholder left to fill in
+    assert f"export SNOWFLAKE_ACCOUNT=... SNOWFLAKE_USER=... {SECRETS}" in out
     assert not list((result.project_path / "sql").glob("*.aws.sql"))
 
 
-@pytest.fixture
-def isolated_imports(monkeypatch):
-    """The hook imports the baked package in this process: forget it afterwards, since
-    other tests import their own bake's package under the same name."""
-    monkeypatch.setattr(sys, "dont_write_bytecode", sys.dont_write_bytecode)
-    before = set(sys.modules)
-    yield
-    for name in set(sys.modules) - before:
-        if name.startswith("snowflake_mlops_demo"):
-            del sys.modules[name]
+def test_next_steps_always_name_one_secret_to_export(cookies, capfd):
+    """Account and user answered: only the secret is left to export."""
+    answers = {"snowflake_account": "myorg-acct", "snowflake_user": "JANE"}
+    result = cookies.bake(template=str(REPO), extra_context=answers)
+    assert result.exception is None, result.exception
+    out = capfd.readouterr().out
+    assert f"  export {SECRETS}\n" in out
 
 
-@pytest.mark.usefixtures("isolated_imports")
-def test_the_hook_reuses_the_generated_validation_module(baked, hook):
-    validation = hook.load_validation(baked, "snowflake_mlops_demo")
-    assert Path(validation.__file__).is_relative_to(baked / "src")
-    assert validation.check_project(baked).ok
-
-
-@pytest.mark.usefixtures("isolated_imports")
-def test_an_inconsistent_project_fails_with_the_findings(
-    baked, hook, tmp_path, capsys, monkeypatch
-):
-    project = tmp_path / "snowflake-mlops-demo"
-    shutil.copytree(baked, project)
-    conf = project / "conf" / "base" / "snowflake.yml"
+def test_an_inconsistent_project_fails_with_the_findings(project_copy, capsys):
+    conf = project_copy / "conf" / "base" / "snowflake.yml"
     conf.write_text(
         conf.read_text(encoding="utf-8").replace(
             "mlflow_run_log_metric\n", "mlflow_run_log_metrics\n"
         ),
         encoding="utf-8",
     )
-    monkeypatch.chdir(project)
-    assert hook.main() == 1
+    assert generation.after_generation(project_copy, {}) == 1
     err = capsys.readouterr().err
     assert "inconsistent" in err
     assert "snowflake.mlflow.functions.run_log_metric" in err
@@ -125,24 +101,3 @@ def test_missing_objects_do_not_fail_the_opted_in_online_check(
     assert "Online check (you opted in; this only reports)" in out
     assert "SNOWFLAKE_ACCOUNT" in out  # says which variable is missing
     assert (result.project_path / "pyproject.toml").is_file()
-
-
-def test_online_check_without_the_projects_dependencies_says_how_to_run_it(
-    hook, tmp_path, capsys, monkeypatch
-):
-    """The starter's Python often lacks Snowpark and pydantic: the hook must say what
-    to do instead of running a command that fails on import. Everything is installed
-    here, so a module that does not exist stands in for the missing dependency."""
-    assert hook.missing_modules(("pydantic", "no_such_package_3f1.sub")) == [
-        "no_such_package_3f1.sub"
-    ]
-    monkeypatch.setattr(
-        hook, "ONLINE_CHECK_MODULES", ("pydantic", "no_such_package_3f1.snowpark")
-    )
-    monkeypatch.setattr(
-        hook.subprocess, "run", lambda *a, **k: pytest.fail("must not run the check")
-    )
-    hook.run_online_check(tmp_path)
-    out = capsys.readouterr().out
-    assert "no_such_package_3f1.snowpark" in out
-    assert "pip install -e ." in out and "kedro snowflake check --online" in out

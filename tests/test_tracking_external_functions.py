@@ -18,7 +18,6 @@ import math
 import sys
 import textwrap
 import uuid
-from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -33,6 +32,11 @@ from snowflake.snowpark.types import VariantType
 from support.baking import bake
 from support.external_functions import ExternalFunctionEmulator
 from support.mlflow_server import free_port
+
+from kedro_snowflake_mlops.tracking.transport import (
+    ExperimentNotFoundError,
+    TrackingError,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -447,16 +451,12 @@ def test_mlflow_down_with_fail_stops_with_a_clear_error(project, emulator):
     Route.emulator = ExternalFunctionEmulator(
         baked.path / "sql", f"http://127.0.0.1:{free_port()}"
     )
-    tracking = import_module(f"{baked.package}.tracking.transport")
-    with pytest.raises(tracking.TrackingError, match="on_failure is `fail`"):
+    with pytest.raises(TrackingError, match="on_failure is `fail`"):
         run_kedro(project, "ef_down_fail", ["tracking_hostile"], hostile={"a": 1})
 
 
 def test_a_missing_experiment_says_how_to_create_it(project, emulator):
     baked, _ = project
     write_env(baked.path, "ef_missing", f"never-created-{uuid.uuid4().hex[:8]}")
-    tracking = import_module(f"{baked.package}.tracking.transport")
-    with pytest.raises(
-        tracking.ExperimentNotFoundError, match="mlflow experiments create"
-    ):
+    with pytest.raises(ExperimentNotFoundError, match="mlflow experiments create"):
         run_kedro(project, "ef_missing", ["tracking_hostile"], hostile={"a": 1})

@@ -12,9 +12,9 @@ The commands are read from the Markdown at test time, between the comments
 - a comment `<!-- tutorial-test: ... background ... http://host:port -->` after a block
   says it is a long-running server: it runs in the background until that URL answers.
 
-The one thing the test arranges around the text: `pip install snowflake-mlops-starter`
-must install the starter under test (this checkout, built as a wheel), not whatever a
-package index holds under that name, so PIP_CONSTRAINT pins the name to that wheel.
+The one thing the test arranges around the text: the tutorial starts in the folder that
+holds the reader's checkout of the repository (`snowflake-mlops/`), so the reader's folder
+gets a `snowflake-mlops` link to this checkout.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def test_tutorial_steps_are_found():
     """The markers are in place and the offline part is what the test runs."""
     steps = tutorial_steps(TUTORIAL.read_text(encoding="utf-8"))
     commands = "\n".join(step.commands for step in steps)
-    for promised in ("pip install snowflake-mlops-starter", "kedro new", "kedro run"):
+    for promised in ("pip install ../snowflake-mlops", "kedro new", "kedro run"):
         assert promised in commands
     assert "--env snowflake" not in commands, "the tested part must stay offline"
     assert [step.server_url for step in steps if step.server_url] == [
@@ -178,7 +178,7 @@ def test_tutorial_steps_are_found():
 
 
 def test_promised_lines_are_matched_loosely_but_not_blindly():
-    output = "[11/26/26] INFO     MLflow run 0a1b: 6 metrics, 4 params    hooks.py:255"
+    output = "09:06:52 INFO    MLflow run 0a1b: 6 metrics, 4 params; open it with"
     assert missing_lines(["MLflow run <run id>: 6 metrics, 4 params"], output) == []
     assert missing_lines(["MLflow run <run id>: 7 metrics"], output) == [
         "MLflow run <run id>: 7 metrics"
@@ -186,12 +186,11 @@ def test_promised_lines_are_matched_loosely_but_not_blindly():
     assert missing_lines(["b", "a"], "a\nb") == ["a"], "order matters"
 
 
-def test_offline_part_runs_as_written(tmp_path, starter_wheel):
+def test_offline_part_runs_as_written(tmp_path):
     folder = tmp_path / "reader"
     folder.mkdir()
-    constraints = tmp_path / "starter-under-test.txt"
-    constraints.write_text(f"snowflake-mlops-starter @ {starter_wheel.as_uri()}\n")
-    reader = Reader(folder, clean_env(PIP_CONSTRAINT=str(constraints)))
+    (folder / "snowflake-mlops").symlink_to(REPO_ROOT, target_is_directory=True)
+    reader = Reader(folder, clean_env())
 
     outputs: list[str] = []
     try:

@@ -21,8 +21,6 @@ def clean_env(**extra: str) -> dict[str, str]:
         DO_NOT_TRACK="1",
         MLFLOW_DISABLE_TELEMETRY="true",
         PYTHONUNBUFFERED="1",
-        # Rich wraps log lines at 80 columns when not on a terminal; tests read them.
-        COLUMNS="240",
     )
     env.update(extra)
     return env

@@ -5,11 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-
-from {{ cookiecutter.python_package }}.snowflake.session import (
-    SessionConfig,
-    create_session,
-)
+from kedro_snowflake_mlops.session.create import local_testing_session
 
 # Tests never send telemetry (kedro, MLflow) anywhere.
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
@@ -19,10 +15,7 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 @pytest.fixture(scope="session")
 def snowpark_session():
-    """Snowpark local testing, with the project's patches, as in an offline run."""
-    config = SessionConfig(
-        mode="local_testing", database="TEST_DB", schema="TEST_SCHEMA"
-    )
-    session = create_session(config)
+    """Snowpark local testing, with the patches an offline run gets."""
+    session = local_testing_session(database="TEST_DB", schema="TEST_SCHEMA")
     yield session
     session.close()

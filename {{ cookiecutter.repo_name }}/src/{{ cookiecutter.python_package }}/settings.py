@@ -1,17 +1,9 @@
-"""Project settings: the Snowpark session hook, MLflow tracking and config patterns."""
+"""Project settings: the Snowpark session and MLflow tracking hooks, and config patterns."""
 
-from omegaconf.resolvers import oc
+from kedro_snowflake_mlops import MlflowTrackingHook, SnowparkSessionHook
 
-from {{ cookiecutter.python_package }}.snowflake.hooks import (
-    SnowparkSessionHook,
-)
-from {{ cookiecutter.python_package }}.tracking.hooks import (
-    MlflowTrackingHook,
-)
-
-# The session hook must run before anything loads a Snowpark table. The tracking hook
-# comes after it: pluggy calls the last registered hook first, so the MLflow run is
-# ended (through the session, for external functions) before the session closes.
+# One Snowpark session per run (opened before any dataset loads, closed last) and one
+# MLflow run per `kedro run`. Their order is set by the hooks themselves, not this tuple.
 HOOKS = (SnowparkSessionHook(), MlflowTrackingHook())
 
 CONFIG_LOADER_ARGS = {
@@ -20,9 +12,6 @@ CONFIG_LOADER_ARGS = {
     "config_patterns": {
         "snowflake": ["snowflake*", "snowflake*/**"],
     },
-    # conf/snowflake reads the connection from environment variables; oc.env is only
-    # enabled for credentials by default.
-    "custom_resolvers": {"oc.env": oc.env},
     # `--env snowflake` overrides single keys of the base block instead of replacing it.
     "merge_strategy": {"snowflake": "soft"},
 }

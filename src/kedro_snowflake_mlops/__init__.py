@@ -1,0 +1,33 @@
+"""kedro-snowflake-mlops: Snowpark sessions, MLflow tracking and Snowflake objects for
+Kedro projects, and the `snowflake-mlops` starter.
+
+Register the hooks in your project's settings.py:
+
+    from kedro_snowflake_mlops import MlflowTrackingHook, SnowparkSessionHook
+
+    HOOKS = (SnowparkSessionHook(), MlflowTrackingHook())
+"""
+
+import logging
+import warnings
+
+__version__ = "0.2.0"
+
+# Like Kedro's own messages, ours (the session opened, the MLflow run summary) are INFO;
+# a project's logging config that names this logger decides, otherwise INFO shows.
+if logging.getLogger(__name__).level == logging.NOTSET:
+    logging.getLogger(__name__).setLevel(logging.INFO)
+
+# Kedro 1.7 registers its config resolvers through an OmegaConf call that OmegaConf 2.4
+# deprecates; each `kedro run` would print the same 15-line warning four times. It is
+# Kedro's to change, and nothing a project can act on.
+warnings.filterwarnings(
+    "ignore",
+    message=r"register_new_resolver\(\) is deprecated",
+    category=UserWarning,
+)
+
+from .session.hook import SnowparkSessionHook  # noqa: E402 (after the filter)
+from .tracking.hook import MlflowTrackingHook  # noqa: E402
+
+__all__ = ["MlflowTrackingHook", "SnowparkSessionHook", "__version__"]

@@ -1,0 +1,73 @@
+"""The `snowflake:` block of conf/<env>/snowflake.yml, read the way `kedro run` reads it.
+
+Three sections live under `snowflake:`: `session` (the Snowpark session), `mlflow` (the
+seed's tracking block) and `deploy` (the task graph inside Snowflake). Each is validated
+by its own schema; this module only finds the block and refuses keys nobody reads.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+SECTIONS = ("session", "mlflow", "deploy")
+
+
+class ConfigError(ValueError):
+    """A setting in conf/ is missing or invalid. One line per problem, each naming the
+    key, the rule and the fix; never a value that could be a secret."""
+
+
+def did_you_mean(key: str, known: tuple[str, ...] | list[str]) -> str:
+    """` (did you mean `mlflow`?)` for a near miss, else an empty string."""
+    close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def read_snowflake_conf(config_loader: Any) -> dict[str, Any]:
+    """The merged `snowflake:` mapping, empty when the project has none."""
+    try:
+        files = config_loader["snowflake"]
+    except KeyError:
+        return {}
+    block = files.get("snowflake") or {}
+    if not isinstance(block, dict):
+        raise ConfigError(
+            f"snowflake: must be a mapping of {', '.join(SECTIONS)} (got a "
+            f"{type(block).__name__}). Fix: see conf/base/snowflake.yml"
+        )
+    unknown = [key for key in block if key not in SECTIONS]
+    if unknown:
+        raise ConfigError(
+            "\n".join(
+                f"snowflake.{key} is not a known section{did_you_mean(key, SECTIONS)}. "
+                f"Fix: use {', '.join(SECTIONS)}"
+                for key in unknown
+            )
+        )
+    return dict(block)
+
+
+def project_config_loader(project: Path, env: str) -> Any:
+    """The project's own config loader for an env (its settings.py decides the class
+    and arguments), without creating a Kedro context, whose hooks would open a session."""
+    from kedro.framework.project import settings  # noqa: PLC0415 (needs the project)
+    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+
+    bootstrap_project(project)
+    return settings.CONFIG_LOADER_CLASS(
+        conf_source=str(project / settings.CONF_SOURCE),
+        env=env,
+        **settings.CONFIG_LOADER_ARGS,
+    )
+
+
+def load_snowflake_block(project: Path, env: str) -> dict[str, Any]:
+    """The merged `snowflake:` config of a project's env."""
+    return read_snowflake_conf(project_config_loader(project, env))
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error (the connector's first line holds no secret)."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

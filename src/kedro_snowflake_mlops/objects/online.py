@@ -1,0 +1,260 @@
+"""The online half of `kedro snowflake check`: are the objects there, of the right type,
+usable by the project's role, and does experiment_get_by_name answer?
+
+The connection is the Snowpark session's own snowflake-connector connection, which
+Snowpark opens with the qmark paramstyle: `?` marks a value the server binds, and a `%s`
+would reach Snowflake as text. SHOW ... LIKE binds its pattern. SHOW GRANTS TO ROLE takes
+an identifier, where binding is not documented: the role's name goes in as a quoted
+identifier, after it has been checked (quoted_identifier).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..conf import first_line
+from .expected import ARTIFACT_STAGING_KEY, QUALIFIED_PARTS, ExpectedObject
+from .report import OfflineReport
+
+# SHOW ... LIKE matches `_` as a wildcard too; rows are filtered by exact name after.
+SHOW_QUERIES = {
+    "ROLE": "SHOW ROLES LIKE ?",
+    "WAREHOUSE": "SHOW WAREHOUSES LIKE ?",
+    "DATABASE": "SHOW DATABASES LIKE ?",
+    "SCHEMA": "SHOW SCHEMAS LIKE ? IN ACCOUNT",
+    "STAGE": "SHOW STAGES LIKE ? IN ACCOUNT",
+    "EXTERNAL FUNCTION": "SHOW USER FUNCTIONS LIKE ? IN ACCOUNT",
+    "FUNCTION": "SHOW USER FUNCTIONS LIKE ? IN ACCOUNT",
+    "API INTEGRATION": "SHOW INTEGRATIONS LIKE ?",
+    "STORAGE INTEGRATION": "SHOW INTEGRATIONS LIKE ?",
+}
+GRANTS_QUERY = "SHOW GRANTS TO ROLE {role}"
+# The privileges the project role needs (all of them; OWNERSHIP always suffices) on each
+# object it uses at run time. Integrations and translators are used by their owner, not
+# the caller.
+NEEDED_PRIVILEGES = {
+    "WAREHOUSE": ("USAGE",),
+    "DATABASE": ("USAGE",),
+    "SCHEMA": ("USAGE",),
+    "external STAGE": ("USAGE",),
+    # The tracking PUTs each run's artifacts to the internal staging stage (then COPY
+    # FILES reads them), so READ alone is not enough there.
+    "artifact staging STAGE": ("READ", "WRITE"),
+    "STAGE": ("READ",),
+    "EXTERNAL FUNCTION": ("USAGE",),
+}
+GRANTED_ON = {"EXTERNAL FUNCTION": "FUNCTION"}
+
+Lookup = Callable[[str, str], Any]
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One line of the table: object, what is expected, what was found, the fix."""
+
+    object: str
+    expected: str
+    found: str
+    fix: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.fix
+
+
+def quoted_identifier(name: str) -> str:
+    """A Snowflake name as a quoted identifier, for statements that take no binding.
+
+    `name` is the resolved name (unquoted ones folded to upper case, see normalize); a
+    quoted identifier holds any character but NUL and line breaks, and `"` is doubled.
+    """
+    if not name or any(char in name for char in "\0\r\n"):
+        raise ValueError(f"{name!r} cannot be a Snowflake identifier")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def run_query(
+    connection: Any, sql: str, params: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Rows as dicts with lower-case column names (SHOW output columns)."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql, tuple(params) or None)
+        columns = [column[0].lower() for column in cursor.description or ()]
+        return [dict(zip(columns, row, strict=False)) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def _found_type(obj: ExpectedObject, row: dict[str, Any]) -> str:
+    """What the row says the object is, in the words of `ExpectedObject.described`."""
+    if obj.kind == "STAGE":
+        stage = str(row.get("type", "")).split()[0].lower() or "internal"
+        return f"{stage} stage"
+    if obj.kind in ("EXTERNAL FUNCTION", "FUNCTION"):
+        external = str(row.get("is_external_function", "N")).upper() == "Y"
+        return "external function" if external else "function"
+    if obj.kind.endswith("INTEGRATION"):
+        category = str(row.get("type", row.get("category", ""))).upper()
+        if "STAGE" in category or "STORAGE" in category:
+            return "storage integration"
+        if "API" in category:
+            return "api integration"
+        return category.lower() or "integration"
+    return obj.described
+
+
+def _same_place(obj: ExpectedObject, row: dict[str, Any]) -> bool:
+    """Does a SHOW row describe the object (name, and database/schema if qualified)?"""
+    parts = obj.name.split(".")
+    if str(row.get("name", "")) != parts[-1]:
+        return False
+    scope = dict(zip(("database", "schema"), parts[:-1], strict=False))
+    database = row.get("database_name", row.get("catalog_name"))
+    if (
+        "database" in scope
+        and database is not None
+        and str(database) != scope["database"]
+    ):
+        return False
+    schema = row.get("schema_name")
+    qualified = len(parts) == QUALIFIED_PARTS
+    return not (qualified and schema is not None and str(schema) != scope["schema"])
+
+
+def find_object(connection: Any, obj: ExpectedObject) -> str:
+    """'missing', or what the object turned out to be."""
+    query = SHOW_QUERIES.get(obj.kind)
+    if query is None:
+        return "not checked"
+    rows = run_query(connection, query, [obj.name.split(".")[-1]])
+    matches = [row for row in rows if _same_place(obj, row)]
+    if not matches:
+        return "missing"
+    found = [_found_type(obj, row) for row in matches]
+    return obj.described if obj.described in found else found[0]
+
+
+def granted_names(rows: list[dict[str, Any]]) -> dict[tuple[str, str], set[str]]:
+    """(granted_on, object name) -> privileges; function names lose their signature."""
+    grants: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        name = str(row.get("name", "")).replace('"', "")
+        name = re.sub(r"\(.*$", "", name)
+        key = (str(row.get("granted_on", "")).upper(), name.upper())
+        grants.setdefault(key, set()).add(str(row.get("privilege", "")).upper())
+    return grants
+
+
+def needed_privileges(obj: ExpectedObject) -> tuple[str, ...]:
+    """What the project role must hold on an object (empty: nothing)."""
+    key = obj.kind
+    if obj.kind == "STAGE" and obj.stage_type == "external":
+        key = "external STAGE"
+    elif obj.kind == "STAGE" and obj.source.endswith(ARTIFACT_STAGING_KEY):
+        key = "artifact staging STAGE"
+    return NEEDED_PRIVILEGES.get(key, ())
+
+
+def privilege_row(obj: ExpectedObject, role: str, grants: dict) -> CheckRow | None:
+    """The role's privileges on an object it uses, or None when none is needed."""
+    needed = needed_privileges(obj)
+    if not needed:
+        return None
+    held = grants.get((GRANTED_ON.get(obj.kind, obj.kind), obj.name), set())
+    wanted = f"{', '.join(needed)} for role {role}"
+    missing = [] if "OWNERSHIP" in held else [p for p in needed if p not in held]
+    if not missing:
+        return CheckRow(obj.name, wanted, ", ".join(sorted(held)))
+    return CheckRow(
+        obj.name,
+        wanted,
+        ", ".join(sorted(held)) or "no grant",
+        f"GRANT {', '.join(missing)} ON {GRANTED_ON.get(obj.kind, obj.kind)} {obj.name} "
+        f"TO ROLE {role} (see {obj.script or 'sql/'})",
+    )
+
+
+def create_fix(obj: ExpectedObject) -> str:
+    return f"run {obj.script}" if obj.script else "see sql/README.md"
+
+
+def check_online(
+    report: OfflineReport,
+    connection: Any,
+    lookup: Lookup,
+    experiment_name: str,
+    experiment_function: str,
+) -> list[CheckRow]:
+    """One row per object, one per privilege the role needs, one for the lookup."""
+    rows: list[CheckRow] = []
+    role = next((o.name for o in report.expected if o.kind == "ROLE"), "")
+    present = []
+    for obj in report.expected:
+        found = find_object(connection, obj)
+        if found == "not checked":  # a type without a SHOW query here
+            rows.append(CheckRow(obj.name, obj.described, found))
+        elif found == obj.described:
+            rows.append(CheckRow(obj.name, obj.described, "ok"))
+            present.append(obj)
+        elif found == "missing":
+            rows.append(CheckRow(obj.name, obj.described, "missing", create_fix(obj)))
+        else:
+            rows.append(
+                CheckRow(
+                    obj.name,
+                    obj.described,
+                    found,
+                    f"drop the {found} {obj.name}, then {create_fix(obj)}",
+                )
+            )
+    if role and any(o.kind == "ROLE" for o in present):
+        query = GRANTS_QUERY.format(role=quoted_identifier(role))
+        grants = granted_names(run_query(connection, query))
+        for obj in present:
+            row = privilege_row(obj, role, grants)
+            if row is not None:
+                rows.append(row)
+    rows.append(lookup_row(lookup, experiment_function, experiment_name))
+    return rows
+
+
+def lookup_row(lookup: Lookup, function: str, experiment_name: str) -> CheckRow:
+    """Call experiment_get_by_name through Snowflake, as a run would."""
+    expected = f"{function.rsplit('.', maxsplit=1)[-1]}({experiment_name!r}) answers"
+    try:
+        experiment = lookup(function, experiment_name)
+    except Exception as error:  # noqa: BLE001 (any failure is a finding to report)
+        return CheckRow(
+            function,
+            expected,
+            f"error: {first_line(error)[:120]}",
+            "check the gateway and the integration (sql/README.md, DESCRIBE INTEGRATION)",
+        )
+    if not experiment:
+        return CheckRow(
+            function,
+            expected,
+            "NULL (no such experiment)",
+            f"create it on the MLflow server: mlflow experiments create -n {experiment_name!r}",
+        )
+    experiment_id = (
+        experiment.get("experiment_id") if isinstance(experiment, dict) else None
+    )
+    return CheckRow(function, expected, f"experiment {experiment_id or experiment}")
+
+
+def table(rows: list[CheckRow]) -> str:
+    """object | expected | found | fix, aligned."""
+    header = CheckRow("OBJECT", "EXPECTED", "FOUND", "FIX")
+    lines = [header, *rows]
+    widths = [
+        max(len(getattr(r, f)) for r in lines) for f in ("object", "expected", "found")
+    ]
+    return "\n".join(
+        f"{r.object:<{widths[0]}}  {r.expected:<{widths[1]}}  {r.found:<{widths[2]}}  {r.fix}".rstrip()
+        for r in lines
+    )

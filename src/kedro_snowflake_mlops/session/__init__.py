@@ -1,0 +1,1 @@
+"""The Snowpark session of a run: its config block, creation and the Kedro hook."""

@@ -1,0 +1,196 @@
+"""The `snowflake.mlflow` block of conf/<env>/snowflake.yml, validated by one schema.
+
+The five function names and the stage are the seed's keys (created by sql/); the other keys
+are optional and default to the offline setup: the MLflow client writing to `mlflow.db` in
+the project, and a warning (not a failed run) when MLflow cannot be reached.
+`artifact_staging_stage` (an internal stage) is only needed by `external_functions`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..conf import ConfigError
+
+# One part of a Snowflake name: unquoted identifier (letters, digits, _ and $).
+_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_$]*"
+QUALIFIED_NAME = "^" + r"\.".join([_IDENTIFIER] * 3) + "$"
+# @name, @schema.name or @db.schema.name, optionally followed by a /path. The location
+# becomes text of PUT and COPY FILES statements (they take no bind variables), so the
+# path may only hold characters that cannot end or change the statement.
+STAGE_NAME = (
+    "^@" + rf"(?:{_IDENTIFIER}\.)?" * 2 + _IDENTIFIER + "(?:/[A-Za-z0-9._/-]*)?$"
+)
+
+# The names contract of the five external functions: argument types, in call order.
+# The tracking code calls them with these types; sql/05 must declare them so.
+FUNCTION_SIGNATURES = {
+    "experiment_get_by_name": ("VARCHAR",),
+    "run_create": ("VARCHAR", "VARCHAR", "NUMBER", "VARIANT"),
+    "run_update": ("VARCHAR", "VARCHAR", "NUMBER"),
+    "run_log_metric": ("VARCHAR", "VARCHAR", "FLOAT", "NUMBER", "NUMBER"),
+    "run_log_parameter": ("VARCHAR", "VARCHAR", "VARCHAR"),
+}
+FUNCTION_KEYS = tuple(FUNCTION_SIGNATURES)
+
+# How to fix each key, shown under the error (the value and the rule come from pydantic).
+_FIXES = {
+    "experiment_name": "set the MLflow experiment name, e.g. demo-mlops",
+    "stage": "use the stage created by sql/, e.g. @DEMO.DEMO.MLFLOW_STAGE",
+    "artifact_staging_stage": (
+        "use the project's internal stage created by sql/02, e.g. "
+        "@DEMO.DEMO.DEMO_DATA_STAGE (PUT uploads there, COPY FILES moves the files on "
+        "to the external MLflow stage)"
+    ),
+    "functions": f"list exactly these five keys: {', '.join(FUNCTION_KEYS)}",
+    "transport": "use `direct` (MLflow client, offline default) or `external_functions`",
+    "tracking_uri": "use e.g. sqlite:///mlflow.db or http://127.0.0.1:5000",
+    "on_failure": "use `warn` (keep running) or `fail` (stop the run)",
+    "create_experiment": "use true or false",
+    "retry": "set attempts (1-10), backoff_seconds and max_backoff_seconds",
+    "timeout_seconds": "use a number of seconds between 1 and 600",
+}
+
+
+class MlflowConfigError(ConfigError):
+    """The `snowflake.mlflow` block is missing or invalid; the message names each key."""
+
+
+class FunctionNames(BaseModel):
+    """The five external functions, fully qualified (database.schema.function)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    experiment_get_by_name: str = Field(pattern=QUALIFIED_NAME)
+    run_create: str = Field(pattern=QUALIFIED_NAME)
+    run_update: str = Field(pattern=QUALIFIED_NAME)
+    run_log_metric: str = Field(pattern=QUALIFIED_NAME)
+    run_log_parameter: str = Field(pattern=QUALIFIED_NAME)
+
+
+class RetrySettings(BaseModel):
+    """Retries of transient faults (unreachable, 429, 5xx, time-outs), with backoff."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attempts: int = Field(default=3, ge=1, le=10)
+    backoff_seconds: float = Field(default=0.5, ge=0, le=60)
+    max_backoff_seconds: float = Field(default=8.0, ge=0, le=300)
+
+    def delays(self) -> list[float]:
+        """Seconds to wait before attempt 2, 3, ...: doubling, capped."""
+        return [
+            min(self.backoff_seconds * 2**attempt, self.max_backoff_seconds)
+            for attempt in range(self.attempts - 1)
+        ]
+
+
+class MlflowConfig(BaseModel):
+    """`snowflake.mlflow`: where and how each `kedro run` is tracked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    experiment_name: str = Field(min_length=1, max_length=500)
+    stage: str = Field(pattern=STAGE_NAME)
+    functions: FunctionNames
+    transport: Literal["direct", "external_functions"] = "direct"
+    # PUT only uploads to internal stages and `stage` is external (MLflow's artifact
+    # store): external functions PUT artifacts here, then COPY FILES them to `stage`.
+    # Declared after `transport`, which its check reads; validated even when left out.
+    artifact_staging_stage: str | None = Field(
+        default=None, pattern=STAGE_NAME, validate_default=True
+    )
+    tracking_uri: str = Field(default="sqlite:///mlflow.db", min_length=1)
+    on_failure: Literal["warn", "fail"] = "warn"
+    # None: the direct transport creates a missing experiment, external functions cannot
+    # (none of the five functions creates experiments).
+    create_experiment: bool | None = None
+    retry: RetrySettings = RetrySettings()
+    timeout_seconds: float = Field(default=30.0, ge=1, le=600)
+
+    @field_validator("experiment_name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("artifact_staging_stage")
+    @classmethod
+    def _internal_staging(cls, value: str | None, info) -> str | None:
+        if value is None:
+            if info.data.get("transport") == "external_functions":
+                raise ValueError(
+                    "is required with transport external_functions (PUT cannot upload "
+                    "to the external MLflow stage)"
+                )
+            return value
+        if _stage_of(value) == _stage_of(info.data.get("stage") or ""):
+            raise ValueError(
+                "must be an internal stage, not snowflake.mlflow.stage (an external "
+                "stage: PUT cannot upload to it)"
+            )
+        return value
+
+    @field_validator("create_experiment")
+    @classmethod
+    def _creatable(cls, value: bool | None, info) -> bool | None:
+        if value and info.data.get("transport") == "external_functions":
+            raise ValueError(
+                "external functions cannot create experiments; create it once with "
+                "`mlflow experiments create --experiment-name <name>` against your "
+                "MLflow server, then set create_experiment: false"
+            )
+        return value
+
+    @property
+    def creates_experiment(self) -> bool:
+        if self.create_experiment is None:
+            return self.transport == "direct"
+        return self.create_experiment
+
+    def resolved_tracking_uri(self, project_path: Path) -> str:
+        """A relative sqlite path is relative to the project root, not the shell's cwd."""
+        prefix = "sqlite:///"
+        if self.tracking_uri.startswith(prefix):
+            database = self.tracking_uri[len(prefix) :]
+            if database and not database.startswith("/") and database != ":memory:":
+                return f"{prefix}{(project_path / database).resolve()}"
+        return self.tracking_uri
+
+
+def _stage_of(location: str) -> str:
+    """`@DB.SCH.NAME/some/path` -> `DB.SCH.NAME` (unquoted names are case-insensitive)."""
+    return location.lstrip("@").split("/", 1)[0].upper()
+
+
+def _describe(error: dict[str, Any]) -> str:
+    location = ".".join(str(part) for part in error["loc"])
+    key = f"snowflake.mlflow.{location}" if location else "snowflake.mlflow"
+    top = str(error["loc"][0]) if error["loc"] else ""
+    if error["type"] == "missing":
+        problem = "is missing"
+    elif error["type"] == "extra_forbidden":
+        problem = f"is not a known key (got {error['input']!r})"
+    else:
+        problem = f"{error['msg']} (got {error['input']!r})"
+    fix = _FIXES.get(top, "see conf/base/snowflake.yml")
+    return f"{key} {problem}; fix: {fix}"
+
+
+def load_mlflow_config(snowflake_block: dict[str, Any] | None) -> MlflowConfig:
+    """Validate `snowflake.mlflow` from the merged `snowflake:` block of the config."""
+    block = (snowflake_block or {}).get("mlflow")
+    if not isinstance(block, dict):
+        raise MlflowConfigError(
+            "snowflake.mlflow is missing or not a mapping (got "
+            f"{block!r}); fix: add the mlflow block to conf/base/snowflake.yml"
+        )
+    try:
+        return MlflowConfig.model_validate(block)
+    except ValidationError as error:
+        lines = [_describe(detail) for detail in error.errors()]
+        raise MlflowConfigError("\n".join(lines)) from None

@@ -1,0 +1,143 @@
+"""What every tracking transport does, and the errors and retries they share."""
+
+from __future__ import annotations
+
+import re
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from .config import RetrySettings
+from .values import Metric
+
+T = TypeVar("T")
+
+TOO_MANY_REQUESTS = 429
+FIRST_SERVER_ERROR = 500
+
+# Faults worth another attempt: the service is briefly away, busy or slow. A 429/5xx
+# only counts next to status wording, as MLflow's client ("failed with error code 503
+# != 200"), urllib3 ("too many 503 error responses"), Snowflake's external functions
+# ("remote service error: 503 ...") and HTTP reason phrases put it; a bare number in a
+# message ("row 512") is data, not a status.
+_STATUS = r"(?:429|5\d\d)\b"
+_TRANSIENT = re.compile(
+    r"(?:error code|status(?: code)?|http(?:/[\d.]+)?|remote service error)"
+    rf"[ :=]*{_STATUS}"
+    rf"|too many {_STATUS} error responses"
+    r"|\b429 too many requests|\b5\d\d (?:internal server error|bad gateway"
+    r"|service unavailable|gateway time-?out)"
+    r"|timed? ?out|timeout|connection (refused|reset|aborted|error)"
+    r"|max retries exceeded|temporarily unavailable|request_limit_exceeded"
+    r"|temporarily_unavailable|newconnectionerror|remotedisconnected",
+    re.IGNORECASE,
+)
+
+
+class TrackingError(RuntimeError):
+    """MLflow tracking could not do what was asked (after retries, where they apply)."""
+
+
+class ExperimentNotFoundError(TrackingError):
+    """The configured experiment does not exist and may not be created here."""
+
+    def __init__(self, name: str, where: str) -> None:
+        super().__init__(
+            f"MLflow experiment {name!r} does not exist on {where}. Create it with "
+            f"`mlflow experiments create --experiment-name {name!r}` (or in the MLflow "
+            "UI) against that tracking server, or fix snowflake.mlflow.experiment_name "
+            "in conf/<env>/snowflake.yml."
+        )
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    experiment_id: str
+    artifact_uri: str | None = None
+
+
+class TrackingTransport(ABC):
+    """One MLflow run's lifecycle. Implementations do no retries of their own."""
+
+    #: SQL statements issued so far; None for transports that issue none.
+    statements: int | None = None
+    #: True when log_artifact only keeps a copy and flush_artifacts uploads them all.
+    uploads_artifacts_at_end: bool = False
+
+    @abstractmethod
+    def start_run(
+        self,
+        experiment_name: str,
+        run_name: str,
+        start_time_ms: int,
+        tags: dict[str, str],
+        create_experiment: bool,
+    ) -> RunInfo:
+        """Create the run in the named experiment."""
+
+    @abstractmethod
+    def log_batch(
+        self,
+        run: RunInfo,
+        metrics: list[Metric],
+        params: dict[str, str],
+        timestamp_ms: int,
+    ) -> None:
+        """Log many metrics and params of one run in as few calls as possible."""
+
+    @abstractmethod
+    def log_artifact(self, run: RunInfo, local_path: Path) -> str:
+        """Store a file with the run's artifacts (or keep it for flush_artifacts when
+        uploads_artifacts_at_end); returns where it goes."""
+
+    def flush_artifacts(self, run: RunInfo) -> None:  # noqa: B027 - optional step
+        """Upload what log_artifact kept; called once, before end_run."""
+
+    def close(self) -> None:  # noqa: B027 - optional step
+        """Release local resources (temporary copies); called after the run ends."""
+
+    @abstractmethod
+    def end_run(self, run: RunInfo, status: str, end_time_ms: int) -> None:
+        """Set the final status (FINISHED or FAILED)."""
+
+    @abstractmethod
+    def how_to_open(self, run: RunInfo) -> str:
+        """One sentence telling the user where to look at the run."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for unreachable, 429, 5xx and time-outs, anywhere in the error's chain."""
+    seen: BaseException | None = error
+    while seen is not None:
+        status = getattr(seen, "status", None) or getattr(seen, "status_code", None)
+        if isinstance(status, int) and (
+            status == TOO_MANY_REQUESTS or status >= FIRST_SERVER_ERROR
+        ):
+            return True
+        if isinstance(seen, TimeoutError | ConnectionError):
+            return True
+        if _TRANSIENT.search(str(seen)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def with_retries(
+    call: Callable[[], T],
+    retry: RetrySettings,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run call; after a transient fault wait (doubling) and try again, up to the limit."""
+    delays = retry.delays()
+    for delay in delays:
+        try:
+            return call()
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            sleep(delay)
+    return call()

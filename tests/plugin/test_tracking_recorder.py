@@ -1,0 +1,251 @@
+"""Retries, the failure policy and the summary line of one recorded run.
+
+The transport here is a small stand-in that fails on demand: what is under test is the
+policy around it, and a real MLflow server cannot be told to answer 503 twice. The real
+transports are exercised in test_tracking_transports.py and the template's end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from kedro_snowflake_mlops.tracking.config import (
+    MlflowConfig,
+)
+from kedro_snowflake_mlops.tracking.recorder import (
+    RunRecorder,
+    Tally,
+    summary_line,
+)
+from kedro_snowflake_mlops.tracking.transport import (
+    ExperimentNotFoundError,
+    RunInfo,
+    TrackingError,
+    TrackingTransport,
+    is_transient,
+)
+from kedro_snowflake_mlops.tracking.values import (
+    Metric,
+)
+
+FUNCTIONS = {
+    key: f"db.sch.mlflow_{key}"
+    for key in (
+        "experiment_get_by_name",
+        "run_create",
+        "run_update",
+        "run_log_metric",
+        "run_log_parameter",
+    )
+}
+
+
+class FlakyTransport(TrackingTransport):
+    """Records calls; raises the queued errors first."""
+
+    def __init__(self, errors: list[Exception] | None = None) -> None:
+        self.errors = list(errors or [])
+        self.calls: list[tuple] = []
+        self.statements = 0
+
+    def _call(self, *call) -> None:
+        self.calls.append(call)
+        self.statements += 1
+        if self.errors:
+            raise self.errors.pop(0)
+
+    def start_run(
+        self, experiment_name, run_name, start_time_ms, tags, create_experiment
+    ):
+        self._call("start", experiment_name, tags)
+        return RunInfo(run_id="run1", experiment_id="7")
+
+    def log_batch(self, run, metrics, params, timestamp_ms):
+        self._call("batch", [metric.key for metric in metrics], dict(params))
+
+    def log_artifact(self, run, local_path):
+        self._call("artifact", local_path.name)
+        return f"stage/{local_path.name}"
+
+    def end_run(self, run, status, end_time_ms):
+        self._call("end", status)
+
+    def how_to_open(self, run):
+        return "open it somewhere"
+
+
+class UploadAtEndTransport(FlakyTransport):
+    """Keeps artifacts and uploads them in flush_artifacts, like external functions."""
+
+    uploads_artifacts_at_end = True
+
+    def __init__(self, errors: list[Exception] | None = None) -> None:
+        super().__init__(errors)
+        self.closed = False
+
+    def log_artifact(self, run, local_path):
+        self.calls.append(("keep", local_path.name))  # no statement, cannot fail
+        return f"stage/{local_path.name}"
+
+    def flush_artifacts(self, run):
+        self._call("flush")
+
+    def close(self):
+        self.closed = True
+
+
+def config(**overrides) -> MlflowConfig:
+    return MlflowConfig.model_validate(
+        {
+            "experiment_name": "demo",
+            "stage": "@DB.SCH.MLFLOW_STAGE",
+            "functions": FUNCTIONS,
+            "retry": {"attempts": 3, "backoff_seconds": 0.5},
+            **overrides,
+        }
+    )
+
+
+def recorder(transport, **overrides) -> tuple[RunRecorder, list[float]]:
+    sleeps: list[float] = []
+    return RunRecorder(transport, config(**overrides), sleep=sleeps.append), sleeps
+
+
+def test_summary_line_format():
+    tally = Tally(metrics=6, params=4)
+    assert (
+        summary_line("abc", tally, 5)
+        == "MLflow run abc: 6 metrics, 4 params, 5 SQL statements"
+    )
+    # A transport that issues no SQL says nothing about statements.
+    assert summary_line("abc", tally, None) == "MLflow run abc: 6 metrics, 4 params"
+
+
+def test_params_travel_with_the_first_metrics_batch():
+    transport = FlakyTransport()
+    run, _ = recorder(transport)
+    run.start("r", {"kedro.env": "local"}, {"a": "1", "b": "2"})
+    run.log_metrics("m1", [Metric("r2", 0.9)])
+    run.log_metrics("m2", [Metric("mae", 1.0)])
+    line = run.finish("FINISHED")
+    assert [call[0] for call in transport.calls] == ["start", "batch", "batch", "end"]
+    assert transport.calls[1] == ("batch", ["r2"], {"a": "1", "b": "2"})
+    assert transport.calls[2] == ("batch", ["mae"], {})
+    assert line == (
+        "MLflow run run1: 2 metrics, 2 params, 4 SQL statements; open it somewhere"
+    )
+
+
+def test_params_are_flushed_before_the_end_when_no_metrics_came():
+    transport = FlakyTransport()
+    run, _ = recorder(transport)
+    run.start("r", {}, {"a": "1"})
+    run.finish("FAILED")
+    assert transport.calls[1:] == [("batch", [], {"a": "1"}), ("end", "FAILED")]
+
+
+def test_transient_faults_are_retried_with_backoff():
+    transport = FlakyTransport([ConnectionError("refused"), OSError("HTTP 503")])
+    run, sleeps = recorder(transport)
+    run.start("r", {}, {})
+    assert run.run is not None
+    assert sleeps == [0.5, 1.0]
+    assert len(transport.calls) == 3
+
+
+def test_other_faults_are_not_retried():
+    transport = FlakyTransport([ValueError("400 INVALID_PARAMETER_VALUE")])
+    run, sleeps = recorder(transport, on_failure="fail")
+    with pytest.raises(TrackingError, match="could not start a run"):
+        run.start("r", {}, {})
+    assert sleeps == []
+
+
+def test_warn_keeps_going_and_one_line_says_what_was_not_logged(caplog, tmp_path):
+    down = [TimeoutError("timed out")] * 3
+    transport = FlakyTransport(down)
+    run, _ = recorder(transport)
+    with caplog.at_level(logging.WARNING):
+        run.start("r", {}, {"a": "1"})
+        run.log_metrics("model_metrics", [Metric("r2", 0.9), Metric("mae", 1.0)])
+        run.log_artifact("regressor", Path(tmp_path / "model.pickle"))
+        line = run.finish("FINISHED")
+    assert len(transport.calls) == 3  # the three attempts to start, nothing after
+    assert (
+        "NOT logged: 2 metrics of model_metrics, 1 params, artifact regressor" in line
+    )
+    assert "status FINISHED" in line
+    assert "timed out" in line
+    warnings = [
+        record for record in caplog.records if record.levelno == logging.WARNING
+    ]
+    assert len(warnings) == 1 and "tracking is off" in warnings[0].getMessage()
+
+
+def test_fail_raises_with_the_policy_named():
+    transport = FlakyTransport([ConnectionError("refused")] * 3)
+    run, _ = recorder(transport, on_failure="fail")
+    with pytest.raises(TrackingError, match="on_failure is `fail`"):
+        run.start("r", {}, {})
+
+
+def test_a_missing_experiment_is_never_swallowed():
+    transport = FlakyTransport([ExperimentNotFoundError("demo", "the server")])
+    run, _ = recorder(transport)
+    with pytest.raises(ExperimentNotFoundError, match="mlflow experiments create"):
+        run.start("r", {}, {})
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (ConnectionRefusedError(), True),
+        (RuntimeError("API request failed with error code 503 != 200"), True),
+        (RuntimeError("429 Too Many Requests"), True),
+        (RuntimeError("Read timed out"), True),
+        (RuntimeError("RESOURCE_DOES_NOT_EXIST: no run"), False),
+        (RuntimeError("INVALID_PARAMETER_VALUE"), False),
+        # A 4xx whose text mentions a number that looks like a status is not transient.
+        (RuntimeError("error code 400 != 200: bad value in row 512"), False),
+        (RuntimeError("INVALID_PARAMETER_VALUE: metric 429 of 503 has no key"), False),
+        (RuntimeError("Request failed with remote service error: 503 'busy'"), True),
+        (RuntimeError("HTTP 502 Bad Gateway"), True),
+        (RuntimeError("too many 500 error responses"), True),
+    ],
+)
+def test_which_faults_are_transient(error, transient):
+    assert is_transient(error) is transient
+
+
+@pytest.mark.parametrize("status", ["FINISHED", "FAILED"])
+def test_kept_artifacts_go_up_before_the_final_status(status, tmp_path):
+    transport = UploadAtEndTransport()
+    run, _ = recorder(transport)
+    run.start("r", {}, {})
+    run.log_artifact("regressor", tmp_path / "model.pickle")
+    run.log_artifact("prediction_plot", tmp_path / "plot.png")
+    line = run.finish(status)
+    assert [call[0] for call in transport.calls] == [
+        "start",
+        "keep",
+        "keep",
+        "flush",
+        "end",
+    ]
+    assert run.tally.artifacts == ["stage/model.pickle", "stage/plot.png"]
+    assert "NOT logged" not in line and transport.closed
+
+
+def test_a_failed_upload_names_each_artifact_not_logged(tmp_path):
+    transport = UploadAtEndTransport()
+    run, _ = recorder(transport)
+    run.start("r", {}, {})
+    run.log_artifact("regressor", tmp_path / "model.pickle")
+    transport.errors = [ValueError("403 access denied on the stage")]
+    line = run.finish("FINISHED")
+    assert "NOT logged: artifact regressor, status FINISHED" in line
+    assert "403 access denied" in line
+    assert run.tally.artifacts == [] and transport.closed

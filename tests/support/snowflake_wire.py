@@ -1,0 +1,183 @@
+"""Snowflake's side of the wire, for code that talks to a real account.
+
+There is no Snowflake account here. Rather than a fake connection object (which accepts
+whatever it is handed), the REAL snowflake-connector runs: its login, cursors, qmark
+binding and result parsing. Only `SnowflakeRestful.fetch`, the one method that sends an
+HTTP request, is replaced by `FakeSnowflakeServer.fetch`, which answers as Snowflake's
+REST API does: `/session/v1/login-request`, `/queries/v1/query-request` with the SQL
+text and its server-side bindings, and session deletion.
+
+The server holds what Snowflake would hold for the tests (SHOW rows per object kind, the
+grants of each role, integrations) and, like Snowflake, refuses what it cannot compile:
+a `%s` or `%(name)s` placeholder (Snowpark's connection uses the qmark style, so those
+reach the server as text), or a number of `?` that differs from the bindings.
+
+    server = FakeSnowflakeServer(objects={"ROLES": [{"name": "MY_ROLE"}]})
+    with server.serving():
+        session = Session.builder.configs({...}).create()   # or connector.connect(...)
+        ...
+    server.queries  # [(sql text, [bound values])]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+from snowflake.connector.network import SnowflakeRestful
+
+Rows = list[dict[str, Any]]
+
+
+class SqlError(Exception):
+    """What Snowflake answers for a statement it refuses (a SQL compilation error)."""
+
+
+def like(pattern: str, value: str) -> bool:
+    """Snowflake's case-insensitive LIKE of SHOW commands (`_` and `%` are wildcards)."""
+    regex = "".join(
+        ".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern
+    )
+    return re.fullmatch(regex, value, re.IGNORECASE) is not None
+
+
+# What the SQL parser skips when it looks for bind variables: string literals (with ''
+# and backslash escapes), quoted identifiers, $$ bodies and comments.
+_NOT_CODE = re.compile(
+    r"\$\$.*?\$\$|'(?:[^'\\]|\\.|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|//[^\n]*|/\*.*?\*/",
+    re.DOTALL,
+)
+
+
+def _code(sql: str) -> str:
+    """The statement without literals, quoted names, $$ bodies and comments."""
+    return _NOT_CODE.sub(" ", sql)
+
+
+def _identifier(text: str) -> str:
+    """An identifier as Snowflake resolves it: quoted kept as is, unquoted upper case."""
+    if text.startswith('"') and text.endswith('"') and len(text) > 1:
+        return text[1:-1].replace('""', '"')
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", text):
+        raise SqlError(f"SQL compilation error: syntax error near {text!r}")
+    return text.upper()
+
+
+@dataclass
+class FakeSnowflakeServer:
+    """Answers SHOW <kind> LIKE ?, SHOW GRANTS TO ROLE <identifier> and, for anything
+    else, `on_statement` (default: "Statement executed successfully.")."""
+
+    # "ROLES", "WAREHOUSES", "FUNCTIONS", "INTEGRATIONS", ... -> rows as SHOW gives them
+    objects: dict[str, Rows] = field(default_factory=dict)
+    # role name -> rows of SHOW GRANTS TO ROLE
+    grants: dict[str, Rows] = field(default_factory=dict)
+    on_statement: Callable[[str, list[Any]], Rows] | None = None
+    queries: list[tuple[str, list[Any]]] = field(default_factory=list)
+
+    @contextmanager
+    def serving(self) -> Iterator[FakeSnowflakeServer]:
+        """Route every HTTP request of snowflake-connector here while inside."""
+        server = self
+
+        def fetch(restful, method, full_url, headers, data=None, **kwargs):
+            del restful, method, headers, kwargs
+            return server.fetch(full_url, data)
+
+        with mock.patch.object(SnowflakeRestful, "fetch", fetch):
+            yield self
+
+    def fetch(self, url: str, data: Any) -> dict[str, Any]:
+        body = json.loads(data) if isinstance(data, str | bytes) and data else {}
+        if "/session/v1/login-request" in url:
+            return {
+                "success": True,
+                "data": {
+                    "token": "session-token",
+                    "masterToken": "master-token",
+                    "validityInSeconds": 3600,
+                    "masterValidityInSeconds": 14400,
+                    "sessionId": 1,
+                    "parameters": [],
+                    "sessionInfo": {"roleName": "PUBLIC"},
+                },
+            }
+        if "/queries/v1/query-request" in url:
+            return self._query(body["sqlText"], body.get("bindings") or {})
+        return {"success": True, "data": {}}
+
+    def _query(self, sql: str, bindings: dict[str, dict]) -> dict[str, Any]:
+        values = [bindings[key]["value"] for key in sorted(bindings, key=int)]
+        self.queries.append((sql, values))
+        try:
+            rows = self.answer(sql, values)
+        except SqlError as error:
+            return {
+                "success": False,
+                "code": "001003",
+                "message": str(error),
+                "data": {"queryId": "fake-query", "sqlState": "42000"},
+            }
+        return {"success": True, "data": _result(rows)}
+
+    def answer(self, sql: str, values: list[Any]) -> Rows:
+        """What Snowflake would return for one statement."""
+        code = _code(sql)
+        if re.search(r"%s|%\(\w+\)s", code):
+            raise SqlError(
+                "SQL compilation error: syntax error line 1 unexpected '%'. "
+                "(a pyformat placeholder sent to a qmark connection)"
+            )
+        if code.count("?") != len(values):
+            raise SqlError(
+                f"SQL compilation error: {code.count('?')} bind variables, "
+                f"{len(values)} values bound"
+            )
+        grants = re.fullmatch(r"SHOW GRANTS TO ROLE (\S+)", sql.strip(), re.IGNORECASE)
+        if grants:
+            return self.grants.get(_identifier(grants[1]), [])
+        show = re.fullmatch(
+            r"SHOW (?:USER )?(\w+) LIKE \?(?: IN ACCOUNT)?", sql.strip(), re.IGNORECASE
+        )
+        if show:
+            rows = self.objects.get(show[1].upper(), [])
+            return [row for row in rows if like(values[0], str(row["name"]))]
+        if self.on_statement is not None:
+            return self.on_statement(sql, values)
+        return [{"status": "Statement executed successfully."}]
+
+
+def _result(rows: Rows) -> dict[str, Any]:
+    """A JSON result set as Snowflake's query-request answers it (text columns)."""
+    columns = list(dict.fromkeys(key for row in rows for key in row)) or ["status"]
+    rowtype = [
+        {
+            "name": column,
+            "type": "text",
+            "nullable": True,
+            "length": 16777216,
+            "byteLength": 16777216,
+            "precision": None,
+            "scale": None,
+            "collation": None,
+        }
+        for column in columns
+    ]
+    rowset = [
+        [None if row.get(column) is None else str(row[column]) for column in columns]
+        for row in rows
+    ]
+    return {
+        "queryId": "fake-query",
+        "rowtype": rowtype,
+        "rowset": rowset,
+        "total": len(rowset),
+        "returned": len(rowset),
+        "queryResultFormat": "json",
+        "parameters": [],
+    }

@@ -1,9 +1,0 @@
-"""MLflow tracking of every `kedro run`: config schema, transports and the Kedro hook.
-
-`transport: direct` (offline default) uses the MLflow client against a local store;
-`transport: external_functions` calls the five Snowflake external functions created by
-sql/ through the project's Snowpark session.
-
-Import from the modules (`.hooks`, `.config`, ...): this file imports nothing, so
-reading the config does not pull in Snowpark or MLflow.
-"""
