@@ -256,6 +256,8 @@ def test_external_functions_follow_the_contract(rendered):
         assert [" ".join(a.split()).upper() for a in arguments.split(",")] == signature
         assert re.search(r"\bRETURNS VARIANT\b", statement)
         assert re.search(r"\bVOLATILE\b", statement), f"{name} must be VOLATILE"
+        # Snowflake's default (AUTO) gzips the body on AWS; MLflow cannot read it.
+        assert re.search(r"\bCOMPRESSION = NONE\b", statement), name
         assert re.search(rf"API_INTEGRATION = {api_integration}\b", statement.upper())
         for side in ("REQUEST", "RESPONSE"):
             translator = f"{name}_{side}_translator".upper()
