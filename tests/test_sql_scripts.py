@@ -1,7 +1,8 @@
 """The generated sql/ folder, rendered for each cloud: it splits with Snowflake's own
-splitter, creates every object conf/ names exactly once, idempotently, and the teardown
-drops them all in reverse order. (No Snowflake account exists here, so the scripts are
-checked as text; their JavaScript runs for real in test_translators.py.)"""
+splitter, creates every object conf/ names exactly once, idempotently, under the role
+that should own it, and the re-runnable teardown drops them all. (No Snowflake account
+exists here, so the scripts are checked as text; their JavaScript runs for real in
+test_translators.py.)"""
 
 from __future__ import annotations
 
@@ -68,6 +69,14 @@ CREATE = re.compile(
 DROP = re.compile(
     rf"^DROP\s+(?P<type>{TYPES})\s+IF\s+EXISTS\s+(?P<name>[\w.$]+)", re.IGNORECASE
 )
+# Objects that live in the account, not in a database.
+ACCOUNT_LEVEL = {
+    "ROLE",
+    "WAREHOUSE",
+    "DATABASE",
+    "API INTEGRATION",
+    "STORAGE INTEGRATION",
+}
 PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
 FILLED_ANSWERS = {
     "aws": {
@@ -209,20 +218,69 @@ def test_every_create_is_idempotent_and_on_one_line(rendered):
         assert match["replace"] or match["if_not_exists"], f"{script}: {statement[:80]}"
 
 
-def test_each_object_is_created_by_exactly_one_script_and_dropped(rendered):
+def test_each_object_is_created_by_exactly_one_script(rendered):
     created = [name for _, _, name in rendered.created()]
-    dropped = [name for _, _, name in rendered.dropped()]
     for name in rendered.expected_objects():
         assert created.count(name) == 1, f"{name} created {created.count(name)} times"
-    assert sorted(created) == sorted(dropped), "teardown must drop what setup creates"
 
 
-def test_teardown_drops_in_reverse_order_of_creation(rendered):
-    created = [name for _, _, name in rendered.created()]
-    dropped = [name for _, _, name in rendered.dropped()]
-    position = {name: index for index, name in enumerate(created)}
-    order = [position[name] for name in dropped]
-    assert order == sorted(order, reverse=True), list(zip(dropped, order, strict=True))
+# --- 99_teardown.sql ------------------------------------------------------------------
+# Snowflake documents that DROP DATABASE drops everything in it; it does not document
+# per-object drops inside a database that is being dropped. So the teardown drops the
+# account-level objects by name, the rest through their database, and nothing twice.
+
+
+def database_of(kind: str, name: str) -> str | None:
+    """The database holding a schema-level object (names in sql/ are qualified)."""
+    if kind in ACCOUNT_LEVEL:
+        return None
+    assert "." in name, f"{kind} {name} is not qualified with its database"
+    return name.split(".", 1)[0]
+
+
+def test_teardown_drops_every_object_directly_or_through_its_database(rendered):
+    dropped = {(kind, name) for _, kind, name in rendered.dropped()}
+    for _, kind, name in rendered.created():
+        database = database_of(kind, name)
+        if database is None:
+            assert (kind, name) in dropped, f"teardown does not drop {kind} {name}"
+        else:
+            assert ("DATABASE", database) in dropped, f"{kind} {name} is left behind"
+
+
+def test_teardown_drops_nothing_inside_a_database_it_drops(rendered):
+    dropped = [(kind, name) for _, kind, name in rendered.dropped()]
+    for kind, name in dropped:
+        database = database_of(kind, name)
+        assert database is None or ("DATABASE", database) not in dropped, (
+            f"DROP {kind} {name}: DROP DATABASE {database} already drops it"
+        )
+
+
+def test_teardown_drops_the_integrations_before_the_database(rendered):
+    order = [(kind, name) for _, kind, name in rendered.dropped()]
+    context = rendered.project.context
+    database = order.index(("DATABASE", context["__db"].upper()))
+    for kind, key in (
+        ("API INTEGRATION", "__api_integration"),
+        ("STORAGE INTEGRATION", "__storage_integration"),
+    ):
+        assert order.index((kind, context[key].upper())) < database, kind
+
+
+def test_teardown_can_run_twice(rendered):
+    """Only USE ROLE and DROP ... IF EXISTS: a second run finds nothing and succeeds."""
+    for statement in rendered.statements["99_teardown.sql"]:
+        assert re.match(r"USE ROLE \w+;?$", statement) or DROP.match(statement), (
+            f"not re-runnable: {statement[:80]}"
+        )
+
+
+def test_teardown_drops_the_role_last(rendered):
+    *_, last = rendered.statements["99_teardown.sql"]
+    role = rendered.project.context["snowflake_role"].upper()
+    assert DROP.match(last) and DROP.match(last)["type"].upper() == "ROLE", last
+    assert DROP.match(last)["name"].upper() == role
 
 
 def test_objects_exist_before_they_are_used(rendered):
