@@ -283,6 +283,85 @@ def test_teardown_drops_the_role_last(rendered):
     assert DROP.match(last)["name"].upper() == role
 
 
+# --- who creates (and so owns) what ------------------------------------------------
+
+
+def roles_at_each_statement(rendered, scripts) -> list[tuple[str, str | None, str]]:
+    """(script, current role, statement) in run order, following each script's USE ROLE
+    statements as Snowflake would (a script starts in whatever role the session has)."""
+    found = []
+    for script in scripts:
+        role = None
+        for statement in rendered.statements[script]:
+            use = re.match(r"USE ROLE (\w+)", statement, re.IGNORECASE)
+            if use:
+                role = use[1].upper()
+            found.append((script, role, statement))
+    return found
+
+
+def test_each_object_is_created_by_the_role_that_should_own_it(rendered):
+    """Account objects by ACCOUNTADMIN; compute and storage by SYSADMIN (so admins keep
+    them); what the run uses every day (translators, functions, the MLflow stage) by the
+    project role, which then needs no grant on it."""
+    context = rendered.project.context
+    project_role = context["snowflake_role"].upper()
+    mlflow_stage = rendered.mlflow["stage"].removeprefix("@").upper()
+    owner = {
+        "ROLE": "ACCOUNTADMIN",
+        "API INTEGRATION": "ACCOUNTADMIN",
+        "STORAGE INTEGRATION": "ACCOUNTADMIN",
+        "WAREHOUSE": "SYSADMIN",
+        "DATABASE": "SYSADMIN",
+        "SCHEMA": "SYSADMIN",
+        "STAGE": "SYSADMIN",  # the data stage of 02
+        "FUNCTION": project_role,
+        "EXTERNAL FUNCTION": project_role,
+    }
+    created = 0
+    for script, role, statement in roles_at_each_statement(rendered, SETUP_SCRIPTS):
+        assert role is not None, f"{script}: {statement[:60]} runs before any USE ROLE"
+        match = CREATE.match(statement)
+        if not match:
+            continue
+        created += 1
+        kind, name = " ".join(match["type"].upper().split()), match["name"].upper()
+        wanted = project_role if name == mlflow_stage else owner[kind]
+        assert role == wanted, f"{script}: {kind} {name} is created as {role}"
+    assert created == len(rendered.created())
+
+
+def test_the_project_role_may_create_and_use_the_mlflow_stage(rendered):
+    context = rendered.project.context
+    project_role = context["snowflake_role"].upper()
+    integration = context["__storage_integration"].upper()
+    mlflow_stage = rendered.mlflow["stage"].removeprefix("@").upper()
+    schema = f"{context['__db']}.{context['__schema']}".upper()
+    steps = roles_at_each_statement(rendered, SETUP_SCRIPTS)
+    texts = [" ".join(statement.upper().split()) for _, _, statement in steps]
+    stage_at = next(
+        i
+        for i, t in enumerate(texts)
+        if re.match(rf"CREATE .*STAGE .*{mlflow_stage}\b", t)
+    )
+    # CREATE STAGE on the schema (02) and USAGE on the storage integration, granted by
+    # their owners before the stage is created.
+    schema_grant = next(
+        i
+        for i, t in enumerate(texts)
+        if t.startswith("GRANT ") and f"ON SCHEMA {schema} TO ROLE {project_role}" in t
+    )
+    assert "CREATE STAGE" in texts[schema_grant] and schema_grant < stage_at
+    usage = texts.index(
+        f"GRANT USAGE ON INTEGRATION {integration} TO ROLE {project_role};"
+    )
+    assert steps[usage][1] == "ACCOUNTADMIN" and usage < stage_at
+    # It owns the stage: a grant on it would be noise (and fail for a non-owner).
+    assert not any(f"ON STAGE {mlflow_stage} " in t for t in texts), (
+        "grant on owned stage"
+    )
+
+
 def test_objects_exist_before_they_are_used(rendered):
     """Translators before functions, integrations before what names them."""
     created = [name for _, _, name in rendered.created()]
