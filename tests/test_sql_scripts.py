@@ -430,6 +430,28 @@ def test_placeholders_are_refused_by_a_check_at_the_top(rendered):
         assert tokens <= set(PLACEHOLDER.findall(condition)), script
 
 
+def test_readme_says_what_a_real_account_needs(rendered):
+    """The set-up Snowflake requires and the fakes cannot check: COMPRESSION = NONE on
+    every cloud; on AWS, a Regional (or private) REST API, AWS_IAM on the method, a
+    resource policy for the role Snowflake assumes, and the execute-api URL."""
+    readme = " ".join((rendered.dir / "README.md").read_text().split())
+    assert "COMPRESSION = NONE" in readme
+    aws = [
+        "**Regional**",
+        "not *Edge-optimized*",
+        "aws_private_api_gateway",
+        "`AWS_IAM`",
+        "*Resource policy*",
+        "assumed-role/<ROLE_NAME>/snowflake",
+        '"Action": "execute-api:Invoke"',
+        "do not support API Gateway custom domain names",
+        "API_AWS_IAM_USER_ARN",
+        "API_AWS_EXTERNAL_ID",
+    ]
+    for text in aws:
+        assert (text in readme) == (rendered.cloud == "aws"), text
+
+
 @pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
 def test_answers_replace_every_placeholder(cookies_session, cloud):
     gateway = GATEWAYS[cloud]
