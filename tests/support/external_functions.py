@@ -26,7 +26,8 @@ and GCP; "when compression is used, Snowflake sets the HTTP headers Content-Enco
 Accept-Encoding". The cloud is the API_PROVIDER of the API integration the function names,
 read from the same sql/ folder. The gateway is modelled as an HTTP proxy that passes the
 body and its Content-Encoding through unchanged, so a compressed body reaches MLflow as it
-would behind a proxy integration; MLflow's server does not decode it and answers 400/500.
+would behind a proxy integration; MLflow's server (3.17, checked) does not decode it
+and answers 400 or 500.
 A value Snowflake would refuse (another COMPRESSION, an unknown provider, an integration no
 script creates) is refused here too.
 
@@ -116,9 +117,8 @@ class ExternalFunction:
     response_translator: str | None
     url: str
     api_integration: str | None = None
-    compression: str = (
-        "AUTO"  # as written (Snowflake's default when the clause is absent)
-    )
+    # As written; AUTO (Snowflake's default) when the statement has no COMPRESSION clause.
+    compression: str = "AUTO"
 
 
 @dataclass(frozen=True)
