@@ -1,7 +1,8 @@
 """The generated sql/ folder, rendered for each cloud: it splits with Snowflake's own
-splitter, creates every object conf/ names exactly once, idempotently, and the teardown
-drops them all in reverse order. (No Snowflake account exists here, so the scripts are
-checked as text; their JavaScript runs for real in test_translators.py.)"""
+splitter, creates every object conf/ names exactly once, idempotently, under the role
+that should own it, and the re-runnable teardown drops them all. (No Snowflake account
+exists here, so the scripts are checked as text; their JavaScript runs for real in
+test_translators.py.)"""
 
 from __future__ import annotations
 
@@ -68,6 +69,14 @@ CREATE = re.compile(
 DROP = re.compile(
     rf"^DROP\s+(?P<type>{TYPES})\s+IF\s+EXISTS\s+(?P<name>[\w.$]+)", re.IGNORECASE
 )
+# Objects that live in the account, not in a database.
+ACCOUNT_LEVEL = {
+    "ROLE",
+    "WAREHOUSE",
+    "DATABASE",
+    "API INTEGRATION",
+    "STORAGE INTEGRATION",
+}
 PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
 FILLED_ANSWERS = {
     "aws": {
@@ -209,20 +218,148 @@ def test_every_create_is_idempotent_and_on_one_line(rendered):
         assert match["replace"] or match["if_not_exists"], f"{script}: {statement[:80]}"
 
 
-def test_each_object_is_created_by_exactly_one_script_and_dropped(rendered):
+def test_each_object_is_created_by_exactly_one_script(rendered):
     created = [name for _, _, name in rendered.created()]
-    dropped = [name for _, _, name in rendered.dropped()]
     for name in rendered.expected_objects():
         assert created.count(name) == 1, f"{name} created {created.count(name)} times"
-    assert sorted(created) == sorted(dropped), "teardown must drop what setup creates"
 
 
-def test_teardown_drops_in_reverse_order_of_creation(rendered):
-    created = [name for _, _, name in rendered.created()]
-    dropped = [name for _, _, name in rendered.dropped()]
-    position = {name: index for index, name in enumerate(created)}
-    order = [position[name] for name in dropped]
-    assert order == sorted(order, reverse=True), list(zip(dropped, order, strict=True))
+# --- 99_teardown.sql ------------------------------------------------------------------
+# Snowflake documents that DROP DATABASE drops everything in it; it does not document
+# per-object drops inside a database that is being dropped. So the teardown drops the
+# account-level objects by name, the rest through their database, and nothing twice.
+
+
+def database_of(kind: str, name: str) -> str | None:
+    """The database holding a schema-level object (names in sql/ are qualified)."""
+    if kind in ACCOUNT_LEVEL:
+        return None
+    assert "." in name, f"{kind} {name} is not qualified with its database"
+    return name.split(".", 1)[0]
+
+
+def test_teardown_drops_every_object_directly_or_through_its_database(rendered):
+    dropped = {(kind, name) for _, kind, name in rendered.dropped()}
+    for _, kind, name in rendered.created():
+        database = database_of(kind, name)
+        if database is None:
+            assert (kind, name) in dropped, f"teardown does not drop {kind} {name}"
+        else:
+            assert ("DATABASE", database) in dropped, f"{kind} {name} is left behind"
+
+
+def test_teardown_drops_nothing_inside_a_database_it_drops(rendered):
+    dropped = [(kind, name) for _, kind, name in rendered.dropped()]
+    for kind, name in dropped:
+        database = database_of(kind, name)
+        assert database is None or ("DATABASE", database) not in dropped, (
+            f"DROP {kind} {name}: DROP DATABASE {database} already drops it"
+        )
+
+
+def test_teardown_drops_the_integrations_before_the_database(rendered):
+    order = [(kind, name) for _, kind, name in rendered.dropped()]
+    context = rendered.project.context
+    database = order.index(("DATABASE", context["__db"].upper()))
+    for kind, key in (
+        ("API INTEGRATION", "__api_integration"),
+        ("STORAGE INTEGRATION", "__storage_integration"),
+    ):
+        assert order.index((kind, context[key].upper())) < database, kind
+
+
+def test_teardown_can_run_twice(rendered):
+    """Only USE ROLE and DROP ... IF EXISTS: a second run finds nothing and succeeds."""
+    for statement in rendered.statements["99_teardown.sql"]:
+        assert re.match(r"USE ROLE \w+;?$", statement) or DROP.match(statement), (
+            f"not re-runnable: {statement[:80]}"
+        )
+
+
+def test_teardown_drops_the_role_last(rendered):
+    *_, last = rendered.statements["99_teardown.sql"]
+    role = rendered.project.context["snowflake_role"].upper()
+    assert DROP.match(last) and DROP.match(last)["type"].upper() == "ROLE", last
+    assert DROP.match(last)["name"].upper() == role
+
+
+# --- who creates (and so owns) what ------------------------------------------------
+
+
+def roles_at_each_statement(rendered, scripts) -> list[tuple[str, str | None, str]]:
+    """(script, current role, statement) in run order, following each script's USE ROLE
+    statements as Snowflake would (a script starts in whatever role the session has)."""
+    found = []
+    for script in scripts:
+        role = None
+        for statement in rendered.statements[script]:
+            use = re.match(r"USE ROLE (\w+)", statement, re.IGNORECASE)
+            if use:
+                role = use[1].upper()
+            found.append((script, role, statement))
+    return found
+
+
+def test_each_object_is_created_by_the_role_that_should_own_it(rendered):
+    """Account objects by ACCOUNTADMIN; compute and storage by SYSADMIN (so admins keep
+    them); what the run uses every day (translators, functions, the MLflow stage) by the
+    project role, which then needs no grant on it."""
+    context = rendered.project.context
+    project_role = context["snowflake_role"].upper()
+    mlflow_stage = rendered.mlflow["stage"].removeprefix("@").upper()
+    owner = {
+        "ROLE": "ACCOUNTADMIN",
+        "API INTEGRATION": "ACCOUNTADMIN",
+        "STORAGE INTEGRATION": "ACCOUNTADMIN",
+        "WAREHOUSE": "SYSADMIN",
+        "DATABASE": "SYSADMIN",
+        "SCHEMA": "SYSADMIN",
+        "STAGE": "SYSADMIN",  # the data stage of 02
+        "FUNCTION": project_role,
+        "EXTERNAL FUNCTION": project_role,
+    }
+    created = 0
+    for script, role, statement in roles_at_each_statement(rendered, SETUP_SCRIPTS):
+        assert role is not None, f"{script}: {statement[:60]} runs before any USE ROLE"
+        match = CREATE.match(statement)
+        if not match:
+            continue
+        created += 1
+        kind, name = " ".join(match["type"].upper().split()), match["name"].upper()
+        wanted = project_role if name == mlflow_stage else owner[kind]
+        assert role == wanted, f"{script}: {kind} {name} is created as {role}"
+    assert created == len(rendered.created())
+
+
+def test_the_project_role_may_create_and_use_the_mlflow_stage(rendered):
+    context = rendered.project.context
+    project_role = context["snowflake_role"].upper()
+    integration = context["__storage_integration"].upper()
+    mlflow_stage = rendered.mlflow["stage"].removeprefix("@").upper()
+    schema = f"{context['__db']}.{context['__schema']}".upper()
+    steps = roles_at_each_statement(rendered, SETUP_SCRIPTS)
+    texts = [" ".join(statement.upper().split()) for _, _, statement in steps]
+    stage_at = next(
+        i
+        for i, t in enumerate(texts)
+        if re.match(rf"CREATE .*STAGE .*{mlflow_stage}\b", t)
+    )
+    # CREATE STAGE on the schema (02) and USAGE on the storage integration, granted by
+    # their owners before the stage is created.
+    schema_grant = next(
+        i
+        for i, t in enumerate(texts)
+        if t.startswith("GRANT ") and f"ON SCHEMA {schema} TO ROLE {project_role}" in t
+    )
+    assert "CREATE STAGE" in texts[schema_grant] and schema_grant < stage_at
+    usage = texts.index(
+        f"GRANT USAGE ON INTEGRATION {integration} TO ROLE {project_role};"
+    )
+    assert steps[usage][1] == "ACCOUNTADMIN" and usage < stage_at
+    # It owns the stage: a grant on it would be noise (and fail for a non-owner).
+    assert not any(f"ON STAGE {mlflow_stage} " in t for t in texts), (
+        "grant on owned stage"
+    )
 
 
 def test_objects_exist_before_they_are_used(rendered):
@@ -256,6 +393,8 @@ def test_external_functions_follow_the_contract(rendered):
         assert [" ".join(a.split()).upper() for a in arguments.split(",")] == signature
         assert re.search(r"\bRETURNS VARIANT\b", statement)
         assert re.search(r"\bVOLATILE\b", statement), f"{name} must be VOLATILE"
+        # Snowflake's default (AUTO) gzips the body on AWS; MLflow cannot read it.
+        assert re.search(r"\bCOMPRESSION = NONE\b", statement), name
         assert re.search(rf"API_INTEGRATION = {api_integration}\b", statement.upper())
         for side in ("REQUEST", "RESPONSE"):
             translator = f"{name}_{side}_translator".upper()
@@ -289,6 +428,28 @@ def test_placeholders_are_refused_by_a_check_at_the_top(rendered):
         assert "RAISE placeholder_left" in check and "EXCEPTION (-20001" in check
         condition = check.split("IF (", 1)[1].split(") THEN", 1)[0]
         assert tokens <= set(PLACEHOLDER.findall(condition)), script
+
+
+def test_readme_says_what_a_real_account_needs(rendered):
+    """The set-up Snowflake requires and the fakes cannot check: COMPRESSION = NONE on
+    every cloud; on AWS, a Regional (or private) REST API, AWS_IAM on the method, a
+    resource policy for the role Snowflake assumes, and the execute-api URL."""
+    readme = " ".join((rendered.dir / "README.md").read_text().split())
+    assert "COMPRESSION = NONE" in readme
+    aws = [
+        "**Regional**",
+        "not *Edge-optimized*",
+        "aws_private_api_gateway",
+        "`AWS_IAM`",
+        "*Resource policy*",
+        "assumed-role/<ROLE_NAME>/snowflake",
+        '"Action": "execute-api:Invoke"',
+        "do not support API Gateway custom domain names",
+        "API_AWS_IAM_USER_ARN",
+        "API_AWS_EXTERNAL_ID",
+    ]
+    for text in aws:
+        assert (text in readme) == (rendered.cloud == "aws"), text
 
 
 @pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])

@@ -1,12 +1,14 @@
 """The translators of the rendered sql/, run in a real JavaScript engine (V8, mini-racer)
 against a real `mlflow server` on 127.0.0.1, for every external function. Only
-Snowflake's own part (batching, row numbers, the HTTP POST) is emulated, by
-support/external_functions.py, because no Snowflake account exists here. Every write
-is read back over MLflow's REST API."""
+Snowflake's own part (batching, row numbers, the body's compression, the HTTP POST) is
+emulated, by support/external_functions.py, because no Snowflake account exists here.
+Every write is read back over MLflow's REST API."""
 
 from __future__ import annotations
 
 import math
+import re
+import shutil
 import sys
 import uuid
 
@@ -31,11 +33,13 @@ HOSTILE_VALUES = [
 class Functions:
     """The five functions by their conf/ names, called through the emulator."""
 
-    def __init__(self, project, server) -> None:
+    def __init__(self, project, server, cloud: str) -> None:
         conf = yaml.safe_load((project.path / "conf/base/snowflake.yml").read_text())
         self.names = conf["snowflake"]["mlflow"]["functions"]
         self.emulator = ExternalFunctionEmulator(project.path / "sql", server.url)
         self.server = server
+        self.project = project
+        self.cloud = cloud
 
     def __call__(self, short: str, rows: list[list]) -> list:
         return self.emulator.call(self.names[short], rows)
@@ -66,7 +70,105 @@ class Functions:
 @pytest.fixture(scope="module", params=["aws", "azure", "gcp"])
 def functions(request, cookies_session, mlflow_server) -> Functions:
     project = bake(cookies_session, cloud_provider=request.param)
-    return Functions(project, mlflow_server)
+    return Functions(project, mlflow_server, request.param)
+
+
+# --- the request body on the wire: COMPRESSION ---------------------------------------
+
+
+def with_compression(functions, tmp_path, compression: str | None) -> Functions:
+    """The same project, its five functions given `COMPRESSION = <compression>`
+    (None: no clause, Snowflake's default AUTO). Edits a copy of the rendered sql/."""
+    copy = tmp_path / "project"
+    shutil.copytree(functions.project.path / "sql", copy / "sql")
+    shutil.copytree(functions.project.path / "conf", copy / "conf")
+    script = copy / "sql" / "05_external_functions.sql"
+    text = re.sub(r"(?m)^\s*COMPRESSION\s*=.*\n", "", script.read_text())
+    if compression is not None:
+        text = text.replace(
+            "  REQUEST_TRANSLATOR",
+            f"  COMPRESSION = {compression}\n  REQUEST_TRANSLATOR",
+        )
+    script.write_text(text)
+    baked = type(functions.project)(path=copy, context=functions.project.context)
+    return Functions(baked, functions.server, functions.cloud)
+
+
+def call_each_function(functions) -> dict[str, object]:
+    """Call each of the five functions once with valid rows: the result, or the error."""
+    name, experiment_id = functions.new_experiment("compression")
+    run_id = functions.server.post(
+        "runs/create", {"experiment_id": experiment_id, "start_time": 1}
+    )["run"]["info"]["run_id"]
+    calls = {
+        "experiment_get_by_name": [[name]],
+        "run_create": [[experiment_id, "compressed", None, None]],
+        "run_log_metric": [[run_id, "m", 1.0, 0, None]],
+        "run_log_parameter": [[run_id, "p", "v"]],
+        "run_update": [[run_id, "FINISHED", None]],
+    }
+    outcome: dict[str, object] = {}
+    for short, rows in calls.items():
+        try:
+            outcome[short] = functions(short, rows)
+        except ExternalFunctionError as error:
+            outcome[short] = error
+    return outcome
+
+
+def test_the_functions_send_uncompressed_json(functions):
+    """MLflow's server does not decode a compressed body, so every function says
+    COMPRESSION = NONE: the emulator, which compresses as Snowflake would, sends plain
+    JSON with no Content-Encoding on every cloud, and MLflow stores what was sent."""
+    for short, name in functions.names.items():
+        assert functions.emulator.compression(functions.emulator.function(name)) == (
+            "NONE"
+        ), short
+    before = len(functions.emulator.sent)
+    outcome = call_each_function(functions)
+    failed = {k: v for k, v in outcome.items() if isinstance(v, Exception)}
+    assert not failed, failed
+    sent = functions.emulator.sent[before:]
+    assert len(sent) == len(outcome)
+    assert {r.content_encoding for r in sent} == {None}
+
+
+def test_snowflakes_default_compression_fails_against_mlflow_on_aws_only(
+    functions, tmp_path
+):
+    """Without the clause Snowflake uses AUTO: GZIP on AWS, NONE on Azure and GCP
+    (CREATE EXTERNAL FUNCTION docs). The real MLflow server refuses the gzip bodies."""
+    default = with_compression(functions, tmp_path, None)
+    before = len(default.emulator.sent)
+    outcome = call_each_function(default)
+    if functions.cloud == "aws":
+        assert all(isinstance(v, ExternalFunctionError) for v in outcome.values()), (
+            outcome
+        )
+        assert all(v.status in (400, 500) for v in outcome.values())
+        sent = default.emulator.sent[before:]
+        assert [r.content_encoding for r in sent] == ["gzip"] * len(outcome)
+    else:
+        assert not any(isinstance(v, Exception) for v in outcome.values()), outcome
+
+
+@pytest.mark.parametrize(
+    ("compression", "encoding"), [("GZIP", "gzip"), ("DEFLATE", "deflate")]
+)
+def test_explicit_compression_fails_against_mlflow_on_every_cloud(
+    functions, tmp_path, compression, encoding
+):
+    compressed = with_compression(functions, tmp_path, compression)
+    outcome = call_each_function(compressed)
+    assert all(isinstance(v, ExternalFunctionError) for v in outcome.values()), outcome
+    assert {r.content_encoding for r in compressed.emulator.sent} == {encoding}
+
+
+def test_a_compression_snowflake_does_not_know_is_refused(functions, tmp_path):
+    unknown = with_compression(functions, tmp_path, "BROTLI")
+    with pytest.raises(ExternalFunctionError, match="Snowflake refuses"):
+        unknown("experiment_get_by_name", [["any"]])
+    assert unknown.requests == 0
 
 
 # --- experiment_get_by_name -> experiments/search -----------------------------------
@@ -230,6 +332,55 @@ def test_numbers_arriving_as_strings_are_read_the_same(functions):
     assert int(history[0]["timestamp"]) == 1_700_000_000_000
     assert math.isnan(float(history[0]["value"]))
     assert float(history[1]["value"]) <= -sys.float_info.max
+
+
+# Snowflake spells FLOAT specials 'NaN', 'inf' and '-inf'; how they reach a translator is
+# not documented (numbers travel as JSON numbers, which cannot hold them), so every common
+# spelling must be read, in any case, and sent to MLflow in the form its parser reads.
+FLOAT_SPECIALS = {
+    **dict.fromkeys(["NaN", "nan", "NAN", "nAn"], "NaN"),
+    **dict.fromkeys(
+        ["inf", "Inf", "INF", "+inf", "+INF", "infinity", "Infinity", "INFINITY"]
+        + ["+infinity", "+Infinity", "+INFINITY", "iNfInItY"],
+        "Infinity",
+    ),
+    **dict.fromkeys(
+        ["-inf", "-Inf", "-INF", "-infinity", "-Infinity", "-INFINITY"], "-Infinity"
+    ),
+}
+
+
+def test_every_spelling_of_float_specials_arrives_as_such(functions):
+    """Strings in every spelling, and the JavaScript numbers NaN and +-Infinity, go
+    through the translator in one batch (call_batch skips the emulator's FLOAT cast, so
+    the strings reach the JavaScript as strings) and are read back over REST."""
+    run_id = functions.new_run()
+    values = [*FLOAT_SPECIALS, math.nan, math.inf, -math.inf]
+    wire = [*FLOAT_SPECIALS.values(), "NaN", "Infinity", "-Infinity"]
+    rows = [[run_id, f"special_{i}", value, 0, None] for i, value in enumerate(values)]
+    functions.batch("run_log_metric", rows)
+    # What MLflow was sent: the strings its protobuf JSON parser reads as IEEE values
+    # (a bare JSON NaN token would be stored as 0).
+    sent = {m["key"]: m["value"] for m in functions.emulator.sent[-1].body["metrics"]}
+    assert [sent[row[1]] for row in rows] == wire
+    for row, expected in zip(rows, wire, strict=True):
+        [stored] = metric_history(functions, run_id, row[1])
+        number = float(stored["value"])
+        if expected == "NaN":
+            assert math.isnan(number), (row[2], stored)
+        elif expected == "Infinity":  # sqlite clamps to the largest double
+            assert number >= sys.float_info.max, (row[2], stored)
+        else:
+            assert number <= -sys.float_info.max, (row[2], stored)
+
+
+@pytest.mark.parametrize("text", ["infinite", "NaN ", "-nan", "1.5", ""])
+def test_other_strings_are_not_metric_values(functions, text):
+    run_id = functions.new_run()
+    before = functions.requests
+    with pytest.raises(ExternalFunctionError, match="it must be a number"):
+        functions.batch("run_log_metric", [[run_id, "m", text, 0, None]])
+    assert functions.requests == before
 
 
 def test_more_metrics_than_one_batch_are_split_by_max_batch_rows(functions):

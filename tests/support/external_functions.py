@@ -14,10 +14,24 @@ call, and only that part; everything else is real:
 * the translated body is POSTed (`Content-Type: application/json`) to
   `mlflow_url + urlSuffix` — the AS url of the function stands for a gateway that forwards
   every path to the MLflow server, so it is replaced by `mlflow_url`;
+* the body is compressed as Snowflake compresses it (see COMPRESSION below) and sent with
+  the matching `Content-Encoding` (and `Accept-Encoding`) header;
 * only HTTP 200 is success (Snowflake fails the query otherwise); the response translator
   then gets `{body, translatorData}` and must give back the batch's rows, same order.
 
-Retries of 429/5xx, compression, headers and the 10 MB limit are not emulated.
+COMPRESSION, as documented for CREATE EXTERNAL FUNCTION
+(https://docs.snowflake.com/en/sql-reference/sql/create-external-function): the values are
+NONE, GZIP, DEFLATE and AUTO; the default is AUTO, which is GZIP on AWS and NONE on Azure
+and GCP; "when compression is used, Snowflake sets the HTTP headers Content-Encoding and
+Accept-Encoding". The cloud is the API_PROVIDER of the API integration the function names,
+read from the same sql/ folder. The gateway is modelled as an HTTP proxy that passes the
+body and its Content-Encoding through unchanged, so a compressed body reaches MLflow as it
+would behind a proxy integration; MLflow's server (3.17, checked) does not decode it
+and answers 400 or 500.
+A value Snowflake would refuse (another COMPRESSION, an unknown provider, an integration no
+script creates) is refused here too.
+
+Retries of 429/5xx, HEADERS/CONTEXT_HEADERS and the 10 MB limit are not emulated.
 
 Example::
 
@@ -35,12 +49,14 @@ Example::
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import re
 import threading
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from io import StringIO
@@ -56,11 +72,29 @@ _JS_FUNCTION = re.compile(
     r"\(\s*EVENT\s+OBJECT\s*\).*?\bLANGUAGE\s+JAVASCRIPT\b.*?\bAS\s*\$\$(?P<body>.*)\$\$",
     re.IGNORECASE | re.DOTALL,
 )
+_API_INTEGRATION = re.compile(
+    rf"CREATE\s+(?:OR\s+REPLACE\s+)?API\s+INTEGRATION\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+    rf"(?P<name>{_NAME})(?P<clauses>.*)",
+    re.IGNORECASE | re.DOTALL,
+)
 _EXTERNAL_FUNCTION = re.compile(
     rf"CREATE\s+(?:OR\s+REPLACE\s+)?(?:SECURE\s+)?EXTERNAL\s+FUNCTION\s+(?P<name>{_NAME})"
     r"\s*\((?P<args>[^)]*)\)(?P<clauses>.*)\bAS\s+'(?P<url>[^']*)'\s*;?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
+
+# COMPRESSION values CREATE EXTERNAL FUNCTION accepts, and what AUTO means for each
+# API_PROVIDER (AWS: GZIP; Azure, GCP: NONE), from the page cited in the docstring.
+COMPRESSIONS = ("NONE", "GZIP", "DEFLATE", "AUTO")
+AUTO_COMPRESSION = {
+    "aws_api_gateway": "GZIP",
+    "aws_private_api_gateway": "GZIP",
+    "aws_gov_api_gateway": "GZIP",
+    "aws_gov_private_api_gateway": "GZIP",
+    "azure_api_management": "NONE",
+    "google_api_gateway": "NONE",
+}
+CONTENT_ENCODINGS = {"GZIP": "gzip", "DEFLATE": "deflate"}
 
 
 class ExternalFunctionError(RuntimeError):
@@ -82,6 +116,9 @@ class ExternalFunction:
     request_translator: str | None
     response_translator: str | None
     url: str
+    api_integration: str | None = None
+    # As written; AUTO (Snowflake's default) when the statement has no COMPRESSION clause.
+    compression: str = "AUTO"
 
 
 @dataclass(frozen=True)
@@ -90,8 +127,9 @@ class SentRequest:
 
     function: str
     url: str
-    body: Any
+    body: Any  # as the translator made it, before compression
     status: int
+    content_encoding: str | None = None  # the Content-Encoding header sent, if any
 
 
 def _key(name: str) -> str:
@@ -99,10 +137,12 @@ def _key(name: str) -> str:
     return name.replace('"', "").upper()
 
 
-def read_sql_folder(sql_dir: Path) -> tuple[dict, dict]:
-    """(external functions, translator bodies) defined by the scripts in sql_dir."""
+def read_sql_folder(sql_dir: Path) -> tuple[dict, dict, dict]:
+    """(external functions, translator bodies, API_PROVIDER of each API integration)
+    defined by the scripts in sql_dir."""
     functions: dict[str, ExternalFunction] = {}
     translators: dict[str, str] = {}
+    providers: dict[str, str] = {}
     for script in sorted(Path(sql_dir).glob("*.sql")):
         text = script.read_text(encoding="utf-8")
         for statement, _ in split_statements(StringIO(text), remove_comments=True):
@@ -114,7 +154,14 @@ def read_sql_folder(sql_dir: Path) -> tuple[dict, dict]:
             if external:
                 function = _external_function(external)
                 functions[_key(function.name)] = function
-    return functions, translators
+                continue
+            integration = _API_INTEGRATION.match(statement)
+            if integration:
+                provider = re.search(
+                    r"\bAPI_PROVIDER\s*=\s*'?(\w+)'?", integration["clauses"], re.I
+                )
+                providers[_key(integration["name"])] = provider[1] if provider else ""
+    return functions, translators, providers
 
 
 def _external_function(match: re.Match) -> ExternalFunction:
@@ -130,6 +177,7 @@ def _external_function(match: re.Match) -> ExternalFunction:
             name, kind = argument.split()
             arguments.append((name.upper(), kind.upper()))
     rows = clause("MAX_BATCH_ROWS", r"\d+")
+    compression = clause("COMPRESSION", r"'[^']*'|\"[^\"]*\"|\w+")
     return ExternalFunction(
         name=match["name"],
         arguments=arguments,
@@ -137,6 +185,8 @@ def _external_function(match: re.Match) -> ExternalFunction:
         request_translator=clause("REQUEST_TRANSLATOR", _NAME),
         response_translator=clause("RESPONSE_TRANSLATOR", _NAME),
         url=match["url"],
+        api_integration=clause("API_INTEGRATION", _NAME),
+        compression=compression.strip("'\"") if compression else "AUTO",
     )
 
 
@@ -191,7 +241,9 @@ class ExternalFunctionEmulator:
     sent: list[SentRequest] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
-        self.functions, self._translator_bodies = read_sql_folder(Path(self.sql_dir))
+        self.functions, self._translator_bodies, self.api_providers = read_sql_folder(
+            Path(self.sql_dir)
+        )
         if not self.functions:
             raise ValueError(f"no CREATE EXTERNAL FUNCTION found in {self.sql_dir}")
         self._js = MiniRacer()
@@ -303,19 +355,52 @@ class ExternalFunctionEmulator:
             self._js_names[key] = js_name
         return self._js_names[key]
 
+    def compression(self, function: ExternalFunction) -> str:
+        """NONE, GZIP or DEFLATE: what Snowflake does to this function's request body."""
+        written = function.compression.upper()
+        if written not in COMPRESSIONS:
+            raise ExternalFunctionError(
+                f"{function.name}: COMPRESSION = {function.compression} is not one of "
+                f"{', '.join(COMPRESSIONS)}; Snowflake refuses the CREATE EXTERNAL FUNCTION"
+            )
+        if written != "AUTO":
+            return written
+        integration = _key(function.api_integration or "")
+        if integration not in self.api_providers:
+            raise ExternalFunctionError(
+                f"{function.name}: API_INTEGRATION {function.api_integration} is not "
+                f"created by any script in {self.sql_dir}"
+            )
+        provider = self.api_providers[integration].lower()
+        if provider not in AUTO_COMPRESSION:
+            raise ExternalFunctionError(
+                f"{function.name}: API_PROVIDER {provider!r} of {integration} is not one "
+                f"Snowflake knows for external functions: {', '.join(AUTO_COMPRESSION)}"
+            )
+        return AUTO_COMPRESSION[provider]
+
     def _post(self, function: ExternalFunction, url: str, body: Any) -> tuple[int, str]:
-        request = urllib.request.Request(
-            url,
-            data=json.dumps(body).encode("utf-8"),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
+        data = json.dumps(body).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        compression = self.compression(function)
+        encoding = CONTENT_ENCODINGS.get(compression)
+        if encoding:
+            data = gzip.compress(data) if encoding == "gzip" else zlib.compress(data)
+            headers["Content-Encoding"] = headers["Accept-Encoding"] = encoding
+        request = urllib.request.Request(url, data=data, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                status, text = response.status, response.read().decode("utf-8")
+                status, raw = response.status, response.read()
+                answer_encoding = response.headers.get("Content-Encoding")
         except urllib.error.HTTPError as error:
-            status, text = error.code, error.read().decode("utf-8", "replace")
-        self.sent.append(SentRequest(function.name, url, body, status))
+            status, raw = error.code, error.read()
+            answer_encoding = error.headers.get("Content-Encoding")
+        if answer_encoding == "gzip":
+            raw = gzip.decompress(raw)
+        elif answer_encoding == "deflate":
+            raw = zlib.decompress(raw)
+        text = raw.decode("utf-8", "replace")
+        self.sent.append(SentRequest(function.name, url, body, status, encoding))
         if status != 200:
             raise ExternalFunctionError(
                 f"{function.name}: {url} answered HTTP {status}: {text[:2000]}",

@@ -8,7 +8,8 @@
 --
 -- Grants on the warehouse, database and schema follow in 02 (they need the objects);
 -- usage on the integrations in 03 and 06. The project role owns what it creates in
--- 04 and 05 (translators, external functions), so it needs no grant to call them.
+-- 04, 05 and 06 (translators, external functions, the MLflow stage), so it needs no
+-- grant to use them.
 -- ============================================================================
 
 USE ROLE ACCOUNTADMIN;

@@ -4,8 +4,10 @@
 -- Role needed : ACCOUNTADMIN (CREATE INTEGRATION is an account privilege).
 -- Creates     : API integration {{ cookiecutter.__api_integration }} (aws_api_gateway),
 --               and USAGE on it for role {{ cookiecutter.snowflake_role }}.
--- Expects     : role {{ cookiecutter.snowflake_role }} (01); on the cloud side: an API Gateway (REST API)
---               forwarding to MLflow and an IAM role allowed to invoke it.
+-- Expects     : role {{ cookiecutter.snowflake_role }} (01); on the cloud side: an API Gateway REST API
+--               with a regional endpoint forwarding to MLflow, AWS_IAM authorization on
+--               its method, and an IAM role its resource policy allows to invoke it
+--               (step by step in sql/README.md).
 --
 -- Values only you know are written as placeholders in angle brackets; the check below
 -- stops the script until every one is replaced (or regenerate the project with them).
@@ -30,6 +32,9 @@ BEGIN
 END;
 $$;
 
+-- aws_api_gateway is for a regional endpoint; for a private one, write
+-- aws_private_api_gateway (sql/README.md). Edge-optimized endpoints and custom domain
+-- names are not supported: API_ALLOWED_PREFIXES is the URL AWS generated (execute-api).
 CREATE API INTEGRATION IF NOT EXISTS {{ cookiecutter.__api_integration }}
   API_PROVIDER = aws_api_gateway
   API_AWS_ROLE_ARN = '{{ cookiecutter.aws_api_role_arn or '<AWS_API_ROLE_ARN>' }}'

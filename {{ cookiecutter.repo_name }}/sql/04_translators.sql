@@ -13,7 +13,8 @@
 -- back into one value per row, for the same rows in the same order (the row numbers
 -- travel in translatorData). Rules enforced here because MLflow does not enforce them:
 --   * runs/update answers 200 and ignores an unknown status: the status is checked here;
---   * a bare NaN/Infinity in JSON is stored as 0: non-finite metric values are sent as
+--   * a bare NaN/Infinity in JSON is stored as 0: non-finite metric values (as numbers,
+--     or as strings such as Snowflake's 'NaN', 'inf', '-inf', in any case) are sent as
 --     the strings "NaN", "Infinity" and "-Infinity";
 --   * param values over 6000 characters are truncated silently: they are refused here;
 --   * runs/log-batch takes one run, at most 1000 metrics or 100 params, and no key twice.
@@ -178,6 +179,13 @@ var runId = rows[0][1];
 if (typeof runId !== "string" || runId.length === 0) {
   throw new Error(fn + ": run_id is " + JSON.stringify(runId) + " (row " + rows[0][0] + "); pass the run_id returned by {{ cookiecutter.__fn_prefix }}run_create");
 }
+// Snowflake spells FLOAT specials 'NaN', 'inf' and '-inf', and does not document how
+// they reach a translator (JSON numbers cannot hold them): every usual spelling is read,
+// in any case, as well as the JavaScript numbers themselves.
+var specials = {
+  "nan": NaN, "inf": Infinity, "+inf": Infinity, "-inf": -Infinity,
+  "infinity": Infinity, "+infinity": Infinity, "-infinity": -Infinity
+};
 var metrics = [], logged = [], now = Date.now();
 rows.forEach(function (row) {
   var where = " (row " + row[0] + ")";
@@ -188,8 +196,8 @@ rows.forEach(function (row) {
   if (typeof key !== "string" || key.length === 0 || key.length > 250) {
     throw new Error(fn + ": metric key " + JSON.stringify(key) + where + " must be a string of 1 to 250 characters");
   }
-  if (typeof value === "string" && ["NaN", "Infinity", "-Infinity"].indexOf(value) >= 0) {
-    value = Number(value);
+  if (typeof value === "string" && Object.prototype.hasOwnProperty.call(specials, value.toLowerCase())) {
+    value = specials[value.toLowerCase()];
   }
   if (typeof value !== "number") {
     throw new Error(fn + ": value of metric " + JSON.stringify(key) + " is " + JSON.stringify(value) + where + "; it must be a number (NaN and +-Infinity are allowed)");

@@ -13,6 +13,10 @@
 -- VOLATILE: each call changes MLflow, so Snowflake must never cache or reuse a result.
 -- MAX_BATCH_ROWS: lookups, creates and updates are one MLflow call per row; metrics and
 -- params of one run go as one runs/log-batch, whose limits are 1000 metrics and 100 params.
+-- COMPRESSION = NONE: without it Snowflake uses AUTO, which on AWS means GZIP (NONE on
+-- Azure and GCP; see CREATE EXTERNAL FUNCTION in Snowflake's docs) and sends the body with
+-- Content-Encoding: gzip. The gateway passes it on to MLflow, whose tracking server does
+-- not decode compressed bodies and answers 400 or 500, so every call would fail.
 -- ============================================================================
 
 -- The project role owns what this script creates (so it can call it without grants).
@@ -34,6 +38,7 @@ CREATE OR REPLACE EXTERNAL FUNCTION {{ cookiecutter.__fn_prefix }}experiment_get
   COMMENT = 'MLflow experiment by name (experiments/search), NULL if there is none'
   API_INTEGRATION = {{ cookiecutter.__api_integration }}
   MAX_BATCH_ROWS = 1
+  COMPRESSION = NONE
   REQUEST_TRANSLATOR = {{ cookiecutter.__fn_prefix }}experiment_get_by_name_request_translator
   RESPONSE_TRANSLATOR = {{ cookiecutter.__fn_prefix }}experiment_get_by_name_response_translator
   AS '{{ cookiecutter.__gateway_url.rstrip('/') }}';
@@ -44,6 +49,7 @@ CREATE OR REPLACE EXTERNAL FUNCTION {{ cookiecutter.__fn_prefix }}run_create(exp
   COMMENT = 'Create an MLflow run (runs/create); returns the run info (run_id, artifact_uri, ...)'
   API_INTEGRATION = {{ cookiecutter.__api_integration }}
   MAX_BATCH_ROWS = 1
+  COMPRESSION = NONE
   REQUEST_TRANSLATOR = {{ cookiecutter.__fn_prefix }}run_create_request_translator
   RESPONSE_TRANSLATOR = {{ cookiecutter.__fn_prefix }}run_create_response_translator
   AS '{{ cookiecutter.__gateway_url.rstrip('/') }}';
@@ -54,6 +60,7 @@ CREATE OR REPLACE EXTERNAL FUNCTION {{ cookiecutter.__fn_prefix }}run_update(run
   COMMENT = 'Set the status (and end time) of an MLflow run (runs/update); returns the run info'
   API_INTEGRATION = {{ cookiecutter.__api_integration }}
   MAX_BATCH_ROWS = 1
+  COMPRESSION = NONE
   REQUEST_TRANSLATOR = {{ cookiecutter.__fn_prefix }}run_update_request_translator
   RESPONSE_TRANSLATOR = {{ cookiecutter.__fn_prefix }}run_update_response_translator
   AS '{{ cookiecutter.__gateway_url.rstrip('/') }}';
@@ -64,6 +71,7 @@ CREATE OR REPLACE EXTERNAL FUNCTION {{ cookiecutter.__fn_prefix }}run_log_metric
   COMMENT = 'Log metrics of one MLflow run; the rows of a batch become one runs/log-batch'
   API_INTEGRATION = {{ cookiecutter.__api_integration }}
   MAX_BATCH_ROWS = 1000
+  COMPRESSION = NONE
   REQUEST_TRANSLATOR = {{ cookiecutter.__fn_prefix }}run_log_metric_request_translator
   RESPONSE_TRANSLATOR = {{ cookiecutter.__fn_prefix }}run_log_metric_response_translator
   AS '{{ cookiecutter.__gateway_url.rstrip('/') }}';
@@ -74,6 +82,7 @@ CREATE OR REPLACE EXTERNAL FUNCTION {{ cookiecutter.__fn_prefix }}run_log_parame
   COMMENT = 'Log params of one MLflow run; the rows of a batch become one runs/log-batch'
   API_INTEGRATION = {{ cookiecutter.__api_integration }}
   MAX_BATCH_ROWS = 100
+  COMPRESSION = NONE
   REQUEST_TRANSLATOR = {{ cookiecutter.__fn_prefix }}run_log_parameter_request_translator
   RESPONSE_TRANSLATOR = {{ cookiecutter.__fn_prefix }}run_log_parameter_response_translator
   AS '{{ cookiecutter.__gateway_url.rstrip('/') }}';

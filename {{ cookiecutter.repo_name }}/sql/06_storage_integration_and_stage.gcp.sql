@@ -1,17 +1,20 @@
 -- ============================================================================
 -- 06_storage_integration_and_stage.sql — MLflow's artifact store as a stage (Google Cloud Storage)
 --
--- Role needed : ACCOUNTADMIN (CREATE INTEGRATION is an account privilege).
--- Creates     : storage integration {{ cookiecutter.__storage_integration }} (GCS),
---               external stage {{ cookiecutter.__mlflow_stage[1:] }} on the MLflow artifact store,
---               USAGE on both for role {{ cookiecutter.snowflake_role }}.
--- Expects     : schema {{ cookiecutter.__db }}.{{ cookiecutter.__schema }} (02); on the cloud side: the GCS bucket of
+-- Role needed : ACCOUNTADMIN (CREATE INTEGRATION is an account privilege), and role
+--               {{ cookiecutter.snowflake_role }}, which the script switches to for the stage.
+-- Creates     : as ACCOUNTADMIN, storage integration {{ cookiecutter.__storage_integration }} (GCS)
+--               and USAGE on it for role {{ cookiecutter.snowflake_role }}; as {{ cookiecutter.snowflake_role }},
+--               external stage {{ cookiecutter.__mlflow_stage[1:] }} on the MLflow artifact store (owned by
+--               the project role, so the runs need no grant on it).
+-- Expects     : role {{ cookiecutter.snowflake_role }} (01) granted to you, schema {{ cookiecutter.__db }}.{{ cookiecutter.__schema }} with CREATE
+--               STAGE for that role (02); on the cloud side: the GCS bucket of
 --               MLflow's --artifacts-destination.
 --
 -- The stage lets SQL read what MLflow stored (LIST {{ cookiecutter.__mlflow_stage }}), and
 -- is where the project's artifacts end up (snowflake.mlflow.stage). PUT cannot upload to an
 -- external stage: a run PUTs them to the internal stage of 02, then COPY FILES copies
--- them here (the role's READ, WRITE on that stage come from 02, USAGE on this one below).
+-- them here (the role's READ, WRITE on that stage come from 02; it owns this one).
 -- Placeholders in angle brackets must be replaced first (the check below stops the script).
 -- IF NOT EXISTS for the integration: re-creating it would change its identity and break
 -- the trust set up on the cloud side; use ALTER STORAGE INTEGRATION to change a value.
@@ -40,13 +43,19 @@ CREATE STORAGE INTEGRATION IF NOT EXISTS {{ cookiecutter.__storage_integration }
   STORAGE_ALLOWED_LOCATIONS = ('{{ cookiecutter.__artifact_store_url }}')
   COMMENT = 'MLflow artifact store of {{ cookiecutter.project_name }} (sql/README.md)';
 
+-- Creating a stage that names a storage integration takes USAGE on the integration.
 GRANT USAGE ON INTEGRATION {{ cookiecutter.__storage_integration }} TO ROLE {{ cookiecutter.snowflake_role }};
+
+-- The project role creates, and so owns, the stage: the runs COPY FILES into it with no
+-- further grant, and ACCOUNTADMIN's rights are not needed day to day.
+USE ROLE {{ cookiecutter.snowflake_role }};
 
 CREATE OR REPLACE STAGE {{ cookiecutter.__mlflow_stage[1:] }}
   URL = '{{ cookiecutter.__artifact_store_url }}'
   STORAGE_INTEGRATION = {{ cookiecutter.__storage_integration }}
   COMMENT = 'MLflow artifacts of {{ cookiecutter.project_name }}';
 
-GRANT USAGE ON STAGE {{ cookiecutter.__mlflow_stage[1:] }} TO ROLE {{ cookiecutter.snowflake_role }};
+-- Back to the integration's owner to show what the cloud side needs (see above).
+USE ROLE ACCOUNTADMIN;
 
 DESCRIBE INTEGRATION {{ cookiecutter.__storage_integration }};

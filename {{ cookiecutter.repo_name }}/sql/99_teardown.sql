@@ -1,51 +1,33 @@
 -- ============================================================================
--- 99_teardown.sql — drop everything 01-06 created, in reverse order
+-- 99_teardown.sql — drop everything 01-06 created
 --
--- Role needed : ACCOUNTADMIN (it owns the integrations and inherits the project role
---               through SYSADMIN, so it can drop the project's objects too).
--- Drops       : the MLflow stage and storage integration (06), the external functions
---               (05), the translators (04), the API integration (03), the data stage,
---               schema, database and warehouse (02), and the role (01).
--- Expects     : nothing (IF EXISTS everywhere), so it can be re-run.
+-- Role needed : ACCOUNTADMIN (it owns the integrations and the project role, and inherits
+--               SYSADMIN, which owns the database and the warehouse).
+-- Drops       : the storage integration (06) and the API integration (03); database
+--               {{ cookiecutter.__db }} (02) and with it everything inside it: schema {{ cookiecutter.__db }}.{{ cookiecutter.__schema }} and its
+--               tables, the data stage (02), the translators (04), the external
+--               functions (05) and the MLflow stage (06); the warehouse (02); the role (01).
+-- Expects     : nothing. Every DROP says IF EXISTS, so the script can be run again, and
+--               after a setup that stopped half-way.
 --
 -- WARNING: this drops database {{ cookiecutter.__db }} with every table in it, and the
 -- warehouse {{ cookiecutter.snowflake_warehouse }}. If they existed before this project, delete those DROP
--- statements first. MLflow's runs and artifacts are not touched.
+-- statements first. MLflow's runs and the files in its artifact store are not touched.
 -- ============================================================================
 
 USE ROLE ACCOUNTADMIN;
 
--- 06: the MLflow stage, then its storage integration
-DROP STAGE IF EXISTS {{ cookiecutter.__mlflow_stage[1:] }};
+-- The integrations first: they are account objects that DROP DATABASE leaves behind, and
+-- dropping them first cuts Snowflake off from the gateway and the bucket at once, even if
+-- a later statement fails.
 DROP STORAGE INTEGRATION IF EXISTS {{ cookiecutter.__storage_integration }};
-
--- 05: external functions (dropped by signature)
-DROP FUNCTION IF EXISTS {{ cookiecutter.__fn_prefix }}run_log_parameter(VARCHAR, VARCHAR, VARCHAR);
-DROP FUNCTION IF EXISTS {{ cookiecutter.__fn_prefix }}run_log_metric(VARCHAR, VARCHAR, FLOAT, NUMBER, NUMBER);
-DROP FUNCTION IF EXISTS {{ cookiecutter.__fn_prefix }}run_update(VARCHAR, VARCHAR, NUMBER);
-DROP FUNCTION IF EXISTS {{ cookiecutter.__fn_prefix }}run_create(VARCHAR, VARCHAR, NUMBER, VARIANT);
-DROP FUNCTION IF EXISTS {{ cookiecutter.__fn_prefix }}experiment_get_by_name(VARCHAR);
-
--- 04: translators
-DROP FUNCTION IF EXISTS {{ cookiecutter.__fn_prefix }}run_log_parameter_response_translator(OBJECT);
-DROP FUNCTION IF EXISTS {{ cookiecutter.__fn_prefix }}run_log_parameter_request_translator(OBJECT);
-DROP FUNCTION IF EXISTS {{ cookiecutter.__fn_prefix }}run_log_metric_response_translator(OBJECT);
-DROP FUNCTION IF EXISTS {{ cookiecutter.__fn_prefix }}run_log_metric_request_translator(OBJECT);
-DROP FUNCTION IF EXISTS {{ cookiecutter.__fn_prefix }}run_update_response_translator(OBJECT);
-DROP FUNCTION IF EXISTS {{ cookiecutter.__fn_prefix }}run_update_request_translator(OBJECT);
-DROP FUNCTION IF EXISTS {{ cookiecutter.__fn_prefix }}run_create_response_translator(OBJECT);
-DROP FUNCTION IF EXISTS {{ cookiecutter.__fn_prefix }}run_create_request_translator(OBJECT);
-DROP FUNCTION IF EXISTS {{ cookiecutter.__fn_prefix }}experiment_get_by_name_response_translator(OBJECT);
-DROP FUNCTION IF EXISTS {{ cookiecutter.__fn_prefix }}experiment_get_by_name_request_translator(OBJECT);
-
--- 03: the API integration
 DROP API INTEGRATION IF EXISTS {{ cookiecutter.__api_integration }};
 
--- 02: data stage, schema, database, warehouse
-DROP STAGE IF EXISTS {{ cookiecutter.__data_stage[1:] }};
-DROP SCHEMA IF EXISTS {{ cookiecutter.__db }}.{{ cookiecutter.__schema }};
+-- The database drops every object in it (schema, stages, translators, external
+-- functions), so they are not dropped one by one.
 DROP DATABASE IF EXISTS {{ cookiecutter.__db }};
+
 DROP WAREHOUSE IF EXISTS {{ cookiecutter.snowflake_warehouse }};
 
--- 01: the role
+-- The role last: by now the database, and with it everything the role owned, is gone.
 DROP ROLE IF EXISTS {{ cookiecutter.snowflake_role }};
