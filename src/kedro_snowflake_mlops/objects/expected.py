@@ -148,6 +148,17 @@ def objects_named_in_conf(conf: ProjectConf) -> list[ExpectedObject]:
                 signature=signature,
             )
         )
+    tag_function = (conf.snowflake.get("deploy") or {}).get("tag_function")
+    if tag_function:
+        # The finalizer of the task graph tags a FAILED run through it (sql/07).
+        expected.append(
+            ExpectedObject(
+                "EXTERNAL FUNCTION",
+                normalize(str(tag_function)),
+                "snowflake.deploy.tag_function",
+                signature=("VARCHAR", "VARCHAR", "VARCHAR"),
+            )
+        )
     unique: dict[tuple[str, str], ExpectedObject] = {}
     for obj in expected:
         unique.setdefault((obj.kind, obj.name), obj)

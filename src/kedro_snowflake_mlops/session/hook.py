@@ -11,7 +11,7 @@ from kedro.framework.hooks import hook_impl
 from ..conf import read_snowflake_conf
 from .config import load_credentials, load_session_config
 from .create import create_session
-from .current import set_run_session
+from .current import provided_session, set_run_session
 
 if TYPE_CHECKING:
     from snowflake.snowpark import Session
@@ -39,6 +39,11 @@ class SnowparkSessionHook:
     @hook_impl(tryfirst=True)
     def after_context_created(self, context: Any) -> None:
         self.close()  # a second context in the same process replaces the first session
+        if provided_session() is not None:
+            # Inside a Snowflake procedure: its own session, whatever conf says.
+            set_run_session(provided_session())
+            logger.info("Snowpark session: the procedure's own (inside Snowflake)")
+            return
         loader = context.config_loader
         config = load_session_config(read_snowflake_conf(loader).get("session"))
         credentials = None
