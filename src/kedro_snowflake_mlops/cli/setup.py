@@ -209,8 +209,11 @@ def setup(  # noqa: PLR0913 (the command's options)
         for script in scripts
         if script.is_setup
         or (with_external_access and script.is_optional)
-        or (with_smoke_test and script.number >= FIRST_NON_SETUP_SCRIPT
-            and script.number < TEARDOWN_SCRIPT)
+        or (
+            with_smoke_test
+            and script.number >= FIRST_NON_SETUP_SCRIPT
+            and script.number < TEARDOWN_SCRIPT
+        )
     ]
     left = placeholders_left(chosen)
     if left:

@@ -22,7 +22,9 @@ IDENTIFIER = f"^{_IDENTIFIER}$"
 STAGE_LOCATION = "^@" + r"\.".join([_IDENTIFIER] * 3) + r"(?:/[A-Za-z0-9_.-]+)*/?$"
 # A conda package of Snowflake's channel, optionally pinned: pandas, pandas==2.2.3,
 # scikit-learn>=1.4. PACKAGES takes them as string literals.
-PACKAGE_SPEC = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:(?:==|>=|<=|>|<)[0-9A-Za-z.*+-]+)?$")
+PACKAGE_SPEC = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:(?:==|>=|<=|>|<)[0-9A-Za-z.*+-]+)?$"
+)
 
 _FIXES = {
     "pipeline": "name a pipeline of the project's pipeline_registry (e.g. __default__)",
@@ -84,7 +86,8 @@ class DeployConfig(BaseModel):
         bad = [
             f"{key}: {name}"
             for key, name in value.items()
-            if not re.match(IDENTIFIER, str(key)) or not re.match(QUALIFIED_NAME, str(name))
+            if not re.match(IDENTIFIER, str(key))
+            or not re.match(QUALIFIED_NAME, str(name))
         ]
         if bad:
             raise ValueError(

@@ -79,7 +79,10 @@ def _catalog_entry(name: str, catalog: dict[str, Any]) -> dict[str, Any] | None:
     entries = {k: v for k, v in catalog.items() if not k.startswith("_")}
     if name in entries:
         return entries[name]
-    resolver = CatalogConfigResolver(config=entries)
+    resolver = CatalogConfigResolver(
+        config=entries,
+        default_runtime_patterns={"{default}": {"type": "MemoryDataset"}},
+    )
     if resolver.match_dataset_pattern(name) or resolver.match_user_catch_all_pattern(
         name
     ):
@@ -123,7 +126,9 @@ def group_nodes(pipeline: Any, catalog: dict[str, Any]) -> list[TaskGroup]:
                 union.join(producers[name], node.name)
         if node.namespace:
             top = node.namespace.split(".")[0]
-            first = next(n.name for n in nodes if (n.namespace or "").split(".")[0] == top)
+            first = next(
+                n.name for n in nodes if (n.namespace or "").split(".")[0] == top
+            )
             union.join(first, node.name)
     _merge_cycles(nodes, producers, union)
 
@@ -139,7 +144,7 @@ def group_nodes(pipeline: Any, catalog: dict[str, Any]) -> list[TaskGroup]:
     for root in sorted(members, key=lambda r: min(order[n] for n in members[r])):
         names = sorted(members[root], key=order.__getitem__)
         namespaces = {(node_by_name[n].namespace or "").split(".")[0] for n in names}
-        namespace = namespaces.pop() if len(namespaces) == 1 else None
+        namespace = (namespaces.pop() if len(namespaces) == 1 else None) or None
         suffix = task_suffix(namespace or names[0])
         unique, number = suffix, 2
         while unique in names_taken or unique in ("ROOT", "FINALIZER"):
@@ -160,7 +165,20 @@ def group_nodes(pipeline: Any, catalog: dict[str, Any]) -> list[TaskGroup]:
                 before, after = by_node[producers[name]], by_node[node.name]
                 if before != after and groups[before].name not in groups[after].after:
                     groups[after].after.append(groups[before].name)
-    return list(groups.values())
+    return _in_dependency_order(list(groups.values()))
+
+
+def _in_dependency_order(groups: list[TaskGroup]) -> list[TaskGroup]:
+    """Each group after the groups it waits for (otherwise in pipeline order)."""
+    done: list[TaskGroup] = []
+    names: set[str] = set()
+    waiting = list(groups)
+    while waiting:
+        ready = next(g for g in waiting if set(g.after) <= names)
+        waiting.remove(ready)
+        done.append(ready)
+        names.add(ready.name)
+    return done
 
 
 def _merge_cycles(nodes: list, producers: dict[str, str], union: _Union) -> None:

@@ -100,22 +100,29 @@ def closure(roots: list[tuple[str, set[str]]], stop: set[str] = frozenset()) -> 
             else _requires(dist, set(extras))
         )
         for requirement in following:
-            todo.append((requirement.name, set(requirement.extras), dist.metadata["Name"]))
+            todo.append(
+                (requirement.name, set(requirement.extras), dist.metadata["Name"])
+            )
     return found
 
 
 def _files(dist: metadata.Distribution) -> list[tuple[Path, str]]:
     """(local file, path inside the zip) of a distribution's importable files."""
+    entries = list(dist.files or ())
+    if any(str(entry).endswith(".pth") for entry in entries):
+        # An editable install: its RECORD lists a path hook, not the sources.
+        meta = [e for e in entries if ".dist-info/" in str(e)]
+        return _editable_files(dist) + [
+            (Path(str(e.locate())), Path(str(e)).as_posix()) for e in meta
+        ]
     files = []
-    for entry in dist.files or ():
+    for entry in entries:
         parts = Path(str(entry)).parts
         if not parts or parts[0] == ".." or entry.suffix == ".pyc":
             continue
         if "__pycache__" in parts or entry.suffix == ".pth":
             continue
         files.append((Path(str(entry.locate())), Path(*parts).as_posix()))
-    if not any(arc.endswith(".py") for _, arc in files):
-        files += _editable_files(dist)
     return files
 
 
@@ -132,7 +139,11 @@ def _editable_files(dist: metadata.Distribution) -> list[tuple[Path, str]]:
             continue
         root = Path(spec.origin).parent
         for path in sorted(root.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            if (
+                path.is_file()
+                and "__pycache__" not in path.parts
+                and path.suffix != ".pyc"
+            ):
                 arc = (Path(name) / path.relative_to(root)).as_posix()
                 files.append((path, arc))
     return files

@@ -70,7 +70,10 @@ class Plan:
     def input_file_names(self) -> dict[str, str]:
         """Raw files the pipeline reads -> their names among the imports."""
         files = sorted({f for g in self.groups for f in g.input_files})
-        return {f: "input__" + re.sub(r"[^A-Za-z0-9._-]", "_", f.replace("/", "__")) for f in files}
+        return {
+            f: "input__" + re.sub(r"[^A-Za-z0-9._-]", "_", f.replace("/", "__"))
+            for f in files
+        }
 
     def import_names(self) -> list[str]:
         """The procedure's IMPORTS, in order: the project, the plugin and the shipped
@@ -81,7 +84,11 @@ class Plan:
         return names
 
     # --- what the procedure reads -------------------------------------------------------
-    def manifest(self, tracking_uri: str | None = None) -> dict[str, Any]:
+    def manifest(
+        self, tracking_uri: str | None = None, project_root: str | None = None
+    ) -> dict[str, Any]:
+        """What the procedure reads. `run --local` adds where the laptop's MLflow store
+        is (tracking_uri) and where a new experiment keeps artifacts (project_root)."""
         body = {
             "package_name": self.package_name,
             "pipeline": self.deploy.pipeline,
@@ -92,6 +99,7 @@ class Plan:
             "transport": self.mlflow.transport,
             "tag_function": self.deploy.tag_function,
             "tracking_uri": tracking_uri,
+            "project_root": project_root,
             "input_files": self.input_file_names(),
             "groups": [
                 {
@@ -110,7 +118,11 @@ class Plan:
         return body
 
     def preload_modules(self) -> list[str]:
-        modules = ["kedro.framework.session", "kedro.runner", "kedro_snowflake_mlops.tracking.hook"]
+        modules = [
+            "kedro.framework.session",
+            "kedro.runner",
+            "kedro_snowflake_mlops.tracking.hook",
+        ]
         if self.mlflow.transport in ("direct", "external_access"):
             modules += ["kedro_snowflake_mlops.tracking.direct"]
         if self.mlflow.transport == "external_access":
@@ -122,7 +134,9 @@ class Plan:
     # --- SQL ----------------------------------------------------------------------------
     def procedure_sql(self) -> str:
         packages = ", ".join(f"'{p}'" for p in self.deploy.packages)
-        imports = ",\n    ".join(f"'{self.stage_folder}/{n}'" for n in self.import_names())
+        imports = ",\n    ".join(
+            f"'{self.stage_folder}/{n}'" for n in self.import_names()
+        )
         lines = [
             f"CREATE OR REPLACE PROCEDURE {self.deploy.procedure}(STEP VARCHAR)",
             "  RETURNS VARCHAR",

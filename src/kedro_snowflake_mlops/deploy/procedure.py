@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+# Snowpark reads the handler's type hints: its first argument must say Session.
+from snowflake.snowpark import Session
+
 from .task_system import TaskContext, ledger_rows, ledger_write
 
 MANIFEST = "kedro_deploy_manifest.json"
@@ -86,7 +89,7 @@ def task_name(manifest: dict[str, Any], step: str) -> str:
     return f"{manifest['task_prefix'].split('.')[-1]}_{step}"
 
 
-def main(session: Any, step: str) -> str:
+def main(session: Session, step: str) -> str:
     """The procedure's handler."""
     from ..session.current import provide_session  # noqa: PLC0415
 
@@ -128,7 +131,10 @@ def _tracking(manifest: dict[str, Any], workdir: Path):
     config = load_mlflow_config(read_snowflake_conf(loader))
     if manifest.get("tracking_uri"):
         config = config.model_copy(update={"tracking_uri": manifest["tracking_uri"]})
-    return loader, config, make_transport(config, workdir)
+    # `run --local`: a new experiment keeps its artifacts in the project, as with
+    # `kedro run`, not in this task's temporary folder.
+    root = Path(manifest["project_root"]) if manifest.get("project_root") else workdir
+    return loader, config, make_transport(config, root)
 
 
 def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> str:
@@ -155,12 +161,18 @@ def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> s
     try:
         run = with_retries(
             lambda: transport.start_run(
-                config.experiment_name, run_name, now_ms(), tags, config.creates_experiment
+                config.experiment_name,
+                run_name,
+                now_ms(),
+                tags,
+                config.creates_experiment,
             ),
             config.retry,
         )
         if params:
-            with_retries(lambda: transport.log_batch(run, [], params, now_ms()), config.retry)
+            with_retries(
+                lambda: transport.log_batch(run, [], params, now_ms()), config.retry
+            )
         handed = {
             "run_id": run.run_id,
             "experiment_id": run.experiment_id,
@@ -174,7 +186,9 @@ def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> s
     finally:
         transport.close()
     value = json.dumps({"run": handed, "group_id": group_id})
-    ledger_write(session, manifest["runs_table"], group_id, ROOT, "SUCCEEDED", run=value)
+    ledger_write(
+        session, manifest["runs_table"], group_id, ROOT, "SUCCEEDED", run=value
+    )
     context.set_return_value(value)
     return value
 
@@ -221,7 +235,9 @@ def run_group(session, manifest, context: TaskContext, workdir: Path, step: str)
             conf_source=str(import_directory() / manifest["conf_archive"]),
         ) as kedro_session:
             kedro_session._hook_manager.register(failed)
-            kedro_session.run(pipeline_name=manifest["pipeline"], node_names=group["nodes"])
+            kedro_session.run(
+                pipeline_name=manifest["pipeline"], node_names=group["nodes"]
+            )
     except Exception as error:
         node = failed.node or ",".join(group["nodes"])
         ledger_write(
@@ -271,12 +287,16 @@ def finish_graph_run(session, manifest, context: TaskContext, workdir: Path) -> 
                 tags = {
                     "kedro.failed_task": result.get("failed_task") or ",".join(missing),
                     "kedro.failed_node": result.get("failed_node") or "(unknown)",
-                    "kedro.error": (result.get("error") or "a task did not finish")[:5000],
+                    "kedro.error": (result.get("error") or "a task did not finish")[
+                        :5000
+                    ],
                 }
                 set_tags(transport, manifest, run, tags)
             with_retries(lambda: transport.end_run(run, status, now_ms()), config.retry)
         finally:
             transport.close()
     value = json.dumps(result)
-    ledger_write(session, manifest["runs_table"], group_id, FINALIZER, status, run=value)
+    ledger_write(
+        session, manifest["runs_table"], group_id, FINALIZER, status, run=value
+    )
     return value
