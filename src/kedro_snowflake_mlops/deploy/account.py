@@ -101,7 +101,7 @@ def deploy_to_account(plan: Plan, echo: Callable[[str], None]) -> None:
             files = build_bundle(plan, Path(folder))
             statements = plan.statements(plan.manifest()["deploy_id"])
             execute(connection, statements[0])  # the runs table
-            for name, path in files:
+            for _name, path in files:
                 execute(connection, put_statement(path, plan.stage_folder))
             echo(f"  uploaded {len(files)} files to {plan.stage_folder}/")
         execute(connection, statements[1])  # suspend the root of an earlier deploy

@@ -150,13 +150,21 @@ def play(spec: dict[str, Any]) -> int:
             session, spec["procedure"], system, name, step, after, prefix
         )
     name = f"{prefix}_FINALIZER"
-    _call(session, spec["procedure"], system, name, "FINALIZER", [], prefix)
+    _call(
+        session,
+        spec["procedure"],
+        system,
+        name=name,
+        step="FINALIZER",
+        after=[],
+        prefix=prefix,
+    )
     session.close()
     return 0 if all(state == "SUCCEEDED" for state in states.values()) else 1
 
 
-def _call(
-    session, procedure_name, system: TaskSystem, name, step, after, prefix
+def _call(  # noqa: PLR0913 (one task's call)
+    session, procedure_name, system: TaskSystem, *, name, step, after, prefix
 ) -> str:
     system.current = name
     system.predecessors = [f"{prefix}_{a}" for a in after]

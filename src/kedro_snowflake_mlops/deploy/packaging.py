@@ -200,7 +200,7 @@ def resolve_code(
             roots.append((requirement.name, set(requirement.extras)))
     needed = closure(roots, stop=set(provided))
     shipped, problems = [], []
-    for key, (dist, needed_by) in sorted(needed.items()):
+    for _name, (dist, needed_by) in sorted(needed.items()):
         if is_compiled(dist):
             problems.append(
                 f"{dist.metadata['Name']} {dist.version} (needed by {needed_by}) has "

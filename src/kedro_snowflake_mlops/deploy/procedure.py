@@ -244,15 +244,17 @@ def run_group(session, manifest, context: TaskContext, workdir: Path, step: str)
             session,
             manifest["runs_table"],
             group_id,
-            step,
-            "FAILED",
+            task=step,
+            state="FAILED",
             node=node,
             error=f"{type(error).__name__}: {error}",
         )
         raise
     finally:
         join_run(None)
-    ledger_write(session, manifest["runs_table"], group_id, step, "SUCCEEDED")
+    ledger_write(
+        session, manifest["runs_table"], group_id, task=step, state="SUCCEEDED"
+    )
     context.set_return_value(handed)
     return handed
 

@@ -73,6 +73,7 @@ def ledger_write(  # noqa: PLR0913 (one row's columns)
     session: Any,
     table: str,
     group_id: str,
+    *,
     task: str,
     state: str,
     node: str = "",
