@@ -107,6 +107,7 @@ def play(spec: dict[str, Any]) -> int:
 
     from ..session.create import local_testing_session  # noqa: PLC0415
     from . import procedure  # noqa: PLC0415
+    from .task_system import create_ledger  # noqa: PLC0415
 
     manifest = json.loads(Path(spec["manifest"]).read_text(encoding="utf-8"))
     database, schema = spec["schema"].split(".")
@@ -133,6 +134,7 @@ def play(spec: dict[str, Any]) -> int:
         input_types=[StringType()],
         replace=True,
     )
+    create_ledger(session, manifest["runs_table"])  # as deploy's CREATE TABLE does
     system = TaskSystem({"deploy_id": manifest["deploy_id"]})
     system.register(session)
 
@@ -147,7 +149,13 @@ def play(spec: dict[str, Any]) -> int:
             emit(task=name, step=step, state="SKIPPED")
             continue
         states[name] = _call(
-            session, spec["procedure"], system, name, step, after, prefix
+            session,
+            spec["procedure"],
+            system,
+            name=name,
+            step=step,
+            after=after,
+            prefix=prefix,
         )
     name = f"{prefix}_FINALIZER"
     _call(

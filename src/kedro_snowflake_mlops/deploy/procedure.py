@@ -187,7 +187,12 @@ def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> s
         transport.close()
     value = json.dumps({"run": handed, "group_id": group_id})
     ledger_write(
-        session, manifest["runs_table"], group_id, ROOT, "SUCCEEDED", run=value
+        session,
+        manifest["runs_table"],
+        group_id,
+        task=ROOT,
+        state="SUCCEEDED",
+        run=value,
     )
     context.set_return_value(value)
     return value
@@ -299,6 +304,11 @@ def finish_graph_run(session, manifest, context: TaskContext, workdir: Path) -> 
             transport.close()
     value = json.dumps(result)
     ledger_write(
-        session, manifest["runs_table"], group_id, FINALIZER, status, run=value
+        session,
+        manifest["runs_table"],
+        group_id,
+        task=FINALIZER,
+        state=status,
+        run=value,
     )
     return value

@@ -85,6 +85,12 @@ def ledger_write(  # noqa: PLR0913 (one row's columns)
     frame.write.save_as_table(table.split("."), mode="append")
 
 
+def create_ledger(session: Any, table: str) -> None:
+    """The empty table (deploy creates it with CREATE TABLE IF NOT EXISTS)."""
+    frame = session.create_dataframe([], schema=_schema())
+    frame.write.save_as_table(table.split("."), mode="ignore")
+
+
 def ledger_rows(session: Any, table: str, group_id: str) -> list[dict[str, Any]]:
     from snowflake.snowpark.functions import col, lit  # noqa: PLC0415
 
