@@ -58,8 +58,8 @@ def show_rows(report) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
                 "Y" if obj.kind == "EXTERNAL FUNCTION" else "N"
             )
         if obj.kind.endswith("INTEGRATION"):
-            row["type"] = (
-                "EXTERNAL_API" if obj.kind.startswith("API") else "EXTERNAL_STAGE"
+            row["type"] = {"API": "EXTERNAL_API", "EXTERNAL": "EXTERNAL_ACCESS"}.get(
+                obj.kind.split()[0], "EXTERNAL_STAGE"
             )
         kind = {"EXTERNAL FUNCTION": "FUNCTIONS", "FUNCTION": "FUNCTIONS"}.get(obj.kind)
         if kind is None:
@@ -395,6 +395,7 @@ def test_no_placeholders_left_says_all_checks_passed(project_copy, monkeypatch):
             text,
         )
         text = re.sub(r"<BUCKET>", "my-bucket", text)
+        text = re.sub(r"<MLFLOW_HOST>", "mlflow.example.com", text)
         text = re.sub(
             r"<AWS_(API|STORAGE)_ROLE_ARN>", "arn:aws:iam::123456789012:role/r", text
         )

@@ -142,7 +142,9 @@ class FakeSnowflakeServer:
         if grants:
             return self.grants.get(_identifier(grants[1]), [])
         show = re.fullmatch(
-            r"SHOW (?:USER )?(\w+) LIKE \?(?: IN ACCOUNT)?", sql.strip(), re.IGNORECASE
+            r"SHOW (?:USER )?(\w+(?: \w+)?) LIKE \?(?: IN (?:ACCOUNT|SCHEMA [\w.]+))?",
+            sql.strip(),
+            re.IGNORECASE,
         )
         if show:
             rows = self.objects.get(show[1].upper(), [])

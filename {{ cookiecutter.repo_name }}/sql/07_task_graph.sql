@@ -24,14 +24,6 @@
 
 USE ROLE ACCOUNTADMIN;
 
-GRANT EXECUTE TASK ON ACCOUNT TO ROLE {{ cookiecutter.snowflake_role }};
-
-USE ROLE SYSADMIN;
-
-GRANT CREATE TASK ON SCHEMA {{ cookiecutter.__db }}.{{ cookiecutter.__schema }} TO ROLE {{ cookiecutter.snowflake_role }};
-
-USE ROLE {{ cookiecutter.snowflake_role }};
-
 EXECUTE IMMEDIATE $$
 DECLARE
   placeholder_left EXCEPTION (-20001, 'sql/07_task_graph.sql still holds a placeholder for the gateway URL (text in angle brackets): replace every one in this file with your gateway URL (https://...), or regenerate the project with mlflow_gateway_url set.');
@@ -41,6 +33,14 @@ BEGIN
   END IF;
 END;
 $$;
+
+GRANT EXECUTE TASK ON ACCOUNT TO ROLE {{ cookiecutter.snowflake_role }};
+
+USE ROLE SYSADMIN;
+
+GRANT CREATE TASK ON SCHEMA {{ cookiecutter.__db }}.{{ cookiecutter.__schema }} TO ROLE {{ cookiecutter.snowflake_role }};
+
+USE ROLE {{ cookiecutter.snowflake_role }};
 
 -- Internal stage: the procedure's IMPORTS are read from it (only pure-Python code can
 -- come from a stage; compiled libraries come from PACKAGES).

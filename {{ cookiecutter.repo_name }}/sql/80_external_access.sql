@@ -29,10 +29,6 @@
 
 USE ROLE SYSADMIN;
 
-GRANT CREATE NETWORK RULE, CREATE SECRET ON SCHEMA {{ cookiecutter.__db }}.{{ cookiecutter.__schema }} TO ROLE {{ cookiecutter.snowflake_role }};
-
-USE ROLE {{ cookiecutter.snowflake_role }};
-
 EXECUTE IMMEDIATE $$
 DECLARE
   placeholder_left EXCEPTION (-20001, 'sql/80_external_access.sql still holds a placeholder for the MLflow host (text in angle brackets): replace it with the host name of your MLflow server (mlflow.example.com).');
@@ -42,6 +38,10 @@ BEGIN
   END IF;
 END;
 $$;
+
+GRANT CREATE NETWORK RULE, CREATE SECRET ON SCHEMA {{ cookiecutter.__db }}.{{ cookiecutter.__schema }} TO ROLE {{ cookiecutter.snowflake_role }};
+
+USE ROLE {{ cookiecutter.snowflake_role }};
 
 CREATE OR REPLACE NETWORK RULE {{ cookiecutter.__network_rule }}
   MODE = EGRESS

@@ -30,6 +30,10 @@ SHOW_QUERIES = {
     "FUNCTION": "SHOW USER FUNCTIONS LIKE ? IN ACCOUNT",
     "API INTEGRATION": "SHOW INTEGRATIONS LIKE ?",
     "STORAGE INTEGRATION": "SHOW INTEGRATIONS LIKE ?",
+    # sql/80 (transport external_access).
+    "EXTERNAL ACCESS INTEGRATION": "SHOW INTEGRATIONS LIKE ?",
+    "NETWORK RULE": "SHOW NETWORK RULES LIKE ? IN ACCOUNT",
+    "SECRET": "SHOW SECRETS LIKE ? IN ACCOUNT",
 }
 GRANTS_QUERY = "SHOW GRANTS TO ROLE {role}"
 # The privileges the project role needs (all of them; OWNERSHIP always suffices) on each
@@ -45,6 +49,7 @@ NEEDED_PRIVILEGES = {
     "artifact staging STAGE": ("READ", "WRITE"),
     "STAGE": ("READ",),
     "EXTERNAL FUNCTION": ("USAGE",),
+    "EXTERNAL ACCESS INTEGRATION": ("USAGE",),
 }
 GRANTED_ON = {"EXTERNAL FUNCTION": "FUNCTION"}
 
@@ -101,6 +106,8 @@ def _found_type(obj: ExpectedObject, row: dict[str, Any]) -> str:
         category = str(row.get("type", row.get("category", ""))).upper()
         if "STAGE" in category or "STORAGE" in category:
             return "storage integration"
+        if "ACCESS" in category:
+            return "external access integration"
         if "API" in category:
             return "api integration"
         return category.lower() or "integration"
