@@ -54,6 +54,13 @@ NEEDED_PRIVILEGES = {
 GRANTED_ON = {"EXTERNAL FUNCTION": "FUNCTION"}
 
 Lookup = Callable[[str, str], Any]
+# SHOW INTEGRATIONS' type column (EXTERNAL_STAGE, EXTERNAL_ACCESS, EXTERNAL_API, ...).
+INTEGRATION_TYPES = (
+    ("STAGE", "storage integration"),
+    ("STORAGE", "storage integration"),
+    ("ACCESS", "external access integration"),
+    ("API", "api integration"),
+)
 
 
 @dataclass(frozen=True)
@@ -104,12 +111,9 @@ def _found_type(obj: ExpectedObject, row: dict[str, Any]) -> str:
         return "external function" if external else "function"
     if obj.kind.endswith("INTEGRATION"):
         category = str(row.get("type", row.get("category", ""))).upper()
-        if "STAGE" in category or "STORAGE" in category:
-            return "storage integration"
-        if "ACCESS" in category:
-            return "external access integration"
-        if "API" in category:
-            return "api integration"
+        for word, kind in INTEGRATION_TYPES:
+            if word in category:
+                return kind
         return category.lower() or "integration"
     return obj.described
 
