@@ -212,7 +212,7 @@ def task_graph_dot(plan) -> str:
     short = plan.deploy.task_prefix.split(".")[-1] + "_"
 
     def label(name: str) -> str:
-        return name.split(".")[-1].removeprefix(short)
+        return name.rsplit(".", maxsplit=1)[-1].removeprefix(short)
 
     lines = [
         "digraph tasks {",
