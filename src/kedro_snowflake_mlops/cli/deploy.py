@@ -16,6 +16,8 @@ import click
 from ..conf import ConfigError
 from .project import project_path
 
+# Kept in the project folder; the generated .gitignore leaves *.log out of git.
+LOCAL_LOG = "snowflake-run-local.log"
 PIPELINE = click.option(
     "--pipeline",
     "-p",
@@ -100,6 +102,9 @@ def run_locally(plan: Any) -> None:
         "deploy would upload):"
     )
     result = run_local(plan, click.echo)
+    log = plan.project / LOCAL_LOG
+    log.write_text(result.output, encoding="utf-8")
+    click.echo(f"The procedure's own output (Kedro's log of every task): {LOCAL_LOG}")
     report(result.finalizer, result.failed, plan, result.output, result.returncode)
 
 

@@ -185,6 +185,13 @@ def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> s
         handed = None
     finally:
         transport.close()
+    if handed:
+        logger.info(
+            "MLflow run %s started with %s params%s",
+            handed["run_id"],
+            len(params),
+            _statements(transport),
+        )
     value = json.dumps({"run": handed, "group_id": group_id})
     ledger_write(
         session,
@@ -196,6 +203,12 @@ def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> s
     )
     context.set_return_value(value)
     return value
+
+
+def _statements(transport: Any) -> str:
+    """`, N SQL statements` for transports that go through Snowflake."""
+    count = getattr(transport, "statements", None)
+    return "" if count is None else f", {count} SQL statements"
 
 
 def _failed_node_hook():
@@ -300,6 +313,9 @@ def finish_graph_run(session, manifest, context: TaskContext, workdir: Path) -> 
                 }
                 set_tags(transport, manifest, run, tags)
             with_retries(lambda: transport.end_run(run, status, now_ms()), config.retry)
+            logger.info(
+                "MLflow run %s ended %s%s", run.run_id, status, _statements(transport)
+            )
         finally:
             transport.close()
     value = json.dumps(result)
