@@ -95,6 +95,8 @@ EXPERIMENT_NAMES = [
     ("unclosed-interpolation", "${oops"),
     ("double-quotes", 'say "hi"'),
     ("windows-path", "C:\\temp\\new\\table"),
+    ("quote-and-backslashes", "it's in C:\\runs\\ and \\'"),
+    ("double-quotes-and-backslashes", 'say "C:\\x\\" \\"'),
     ("sql-injection", "x'; DROP TABLE runs; --"),
     ("sql-dollar-quoted", "$$ ; $$"),
     ("sql-comment", "a -- b /* c */ // d"),
