@@ -31,8 +31,10 @@ RAW_ANSWERS = json.loads(r"""{{ _cookiecutter | default({}) | tojson }}""")
 SHOWN_CHARACTERS = 60
 # Built from pieces so that this file holds no template syntax of its own.
 TEMPLATE_MARKERS = ("{" + "{", "{" + "%", "{" + "#")
-# MLflow's own limit: MAX_EXPERIMENT_NAME_LENGTH in mlflow/utils/validation.py.
-EXPERIMENT_NAME_LIMIT = 500
+# MLflow's SQL stores (sqlite, PostgreSQL, MySQL) keep an experiment's name in a
+# 256-character column (mlflow/store/tracking/dbmodels/models.py); its REST API would
+# let 500 through, which PostgreSQL and MySQL then refuse.
+EXPERIMENT_NAME_LIMIT = 256
 GATEWAY_PLACEHOLDER = "<MLFLOW_GATEWAY_URL>"
 STORE_PLACEHOLDERS = {"aws": "s3://<BUCKET>/mlflow/", "azure": "azure://<ACCOUNT>.blob.core.windows.net/<CONTAINER>/mlflow/", "gcp": "gcs://<BUCKET>/mlflow/"}  # fmt: skip
 # Snowflake's reserved keywords (docs.snowflake.com/en/sql-reference/reserved-keywords),
@@ -112,7 +114,7 @@ RULES = [
     ("snowflake_schema", "", none_of("INFORMATION_SCHEMA"), SYSTEM_OBJECT, OWN_OBJECT),
     # Data, not an identifier: whatever MLflow accepts and the project can write down.
     ("mlflow_experiment_name", "", r"(?s:.)*?\S", "it is empty or blank", "give a name such as demo-mlops"),
-    ("mlflow_experiment_name", "", r"(?s:.){0,%d}\Z" % EXPERIMENT_NAME_LIMIT, f"MLflow allows at most {EXPERIMENT_NAME_LIMIT} characters", "use a shorter name"),  # noqa: UP031
+    ("mlflow_experiment_name", "", r"(?s:.){0,%d}\Z" % EXPERIMENT_NAME_LIMIT, f"MLflow's SQL stores hold at most {EXPERIMENT_NAME_LIMIT} characters", "use a shorter name"),  # noqa: UP031
     ("mlflow_experiment_name", "", r"[^%s]*\Z" % NOT_TEXT, "it holds a control character, line break, text-direction mark or non-character", "type the name on one line, without them"),  # noqa: UP031
     ("mlflow_experiment_name", "", r"(?!(?s:.*)'(?s:.*)\"|(?s:.*)\"(?s:.*)')", f"it holds both ' and \": {LOOKUP} quoted with the quote it does not contain (MLflow's filters cannot escape one)", "use only one kind of quote"),
     ("mlflow_experiment_name", "", r"(?!(?s:.*)\\\Z)", f"it ends with a backslash: {LOOKUP}, where a final backslash would escape the closing quote", "remove the final backslash"),
@@ -280,6 +282,25 @@ def omegaconf_text(value: str) -> str:
     return re.sub(r"(\\*)\$\{", lambda found: found[1] * 2 + "\\${", value)
 
 
+def kedro_conf_carries(name: str) -> bool:
+    """Can conf/base/snowflake.yml carry this name? Kedro merges the `snowflake:` block
+    of two envs by reading the values it already resolved a second time, so a `${` in
+    the name must then form a whole OmegaConf interpolation. OmegaConf comes with Kedro,
+    so the Python that runs `kedro new` has it; plain cookiecutter without Kedro may
+    not, and the project's own `kedro snowflake check` says it later."""
+    if "${" not in name:
+        return True
+    try:
+        from omegaconf import OmegaConf  # noqa: PLC0415
+    except ImportError:
+        return True
+    try:
+        OmegaConf.to_container(OmegaConf.unsafe_merge({"name": name}, {}))
+    except Exception:  # noqa: BLE001 (OmegaConf's grammar errors have several types)
+        return False
+    return True
+
+
 DB_SCHEMA = ("snowflake_database", "snowflake_schema")
 DERIVED = ("it must be what cookiecutter.json makes of your answers", "do not set it; cookiecutter computes it")  # fmt: skip
 TOO_LONG = ("the integration name made of snowflake_database and snowflake_schema is longer than 255 characters", "use a shorter snowflake_database or snowflake_schema")  # fmt: skip
@@ -304,6 +325,7 @@ ACROSS = [
     ("__storage_integration", DB_SCHEMA, lambda a: len(a["__storage_integration"]) <= 255, *TOO_LONG),
     ("__gateway_url", ("mlflow_gateway_url",), lambda a: a["__gateway_url"] == (a["mlflow_gateway_url"] or GATEWAY_PLACEHOLDER), *DERIVED),
     ("__artifact_store_url", ("mlflow_artifact_store_url", "cloud_provider"), lambda a: a["__artifact_store_url"] == (a["mlflow_artifact_store_url"] or STORE_PLACEHOLDERS[a["cloud_provider"]]), *DERIVED),
+    ("mlflow_experiment_name", ("mlflow_experiment_name",), lambda a: kedro_conf_carries(a["mlflow_experiment_name"]), "a ${ in it must start a whole ${...} expression: Kedro reads the merged snowflake.yml twice, and the second reading takes ${ for OmegaConf's syntax", "close the ${...}, or leave out the $"),
     ("__experiment_name_conf", ("mlflow_experiment_name",), lambda a: a["__experiment_name_conf"] == omegaconf_text(a["mlflow_experiment_name"]), *DERIVED),
 ]
 # fmt: on

@@ -41,21 +41,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kedro.config import OmegaConfigLoader
 from markdown_it import MarkdownIt
 from snowflake.connector.util_text import split_statements
 from support.baking import BakedProject, bake, clean_env
 from support.external_functions import ExternalFunctionEmulator, ExternalFunctionError
 from support.hook_rendering import REPO, render_hook
 
+from kedro_snowflake_mlops.conf import load_snowflake_block
+
 TEN_KB = "A" * 10_240
 GUID = "8f1b2c3d-1234-4abc-9def-0123456789ab"
-
-# cookiecutter.json's derived values (repo_name, the `__` names) read these answers
-# while cookiecutter renders its context, before any hook: they need `| default('')`.
-BEFORE_THE_HOOK = pytest.mark.xfail(
-    strict=True, reason="cookiecutter fails rendering cookiecutter.json first"
-)
 
 # (id, name, words of the hook's reason): names MLflow takes, but the project cannot.
 # fmt: off
@@ -67,8 +62,10 @@ REFUSED_EXPERIMENT_NAMES = [
     ("empty-experiment", "", "empty or blank"),
     ("blank-experiment", "   ", "empty or blank"),
     ("no-break-spaces-experiment", "\u00a0\u3000", "empty or blank"),
-    ("ten-kb-experiment", TEN_KB, "at most 500 characters"),
-    ("over-mlflow-limit-experiment", "x" * 501, "at most 500 characters"),
+    ("ten-kb-experiment", TEN_KB, "at most 256 characters"),
+    ("over-mlflow-limit-experiment", "x" * 257, "at most 256 characters"),
+    ("unclosed-interpolation-experiment", "${oops", "must start a whole ${...}"),
+    ("empty-interpolation-experiment", "cost ${}", "must start a whole ${...}"),
     ("ansi-escape-experiment", "demo\x1b[31mred", "U+001B CONTROL"),
     ("tab-experiment", "demo\tx", "U+0009 CONTROL"),
     ("nul-experiment", "demo\x00", "U+0000 CONTROL"),
@@ -92,7 +89,7 @@ EXPERIMENT_NAMES = [
     ("omegaconf-mixed", "a\\b ${x} \\${y} $${z} \\\\${w}"),
     ("kedro-globals", "${globals:snowflake.database}"),
     ("kedro-runtime-params", "${runtime_params:x}"),
-    ("unclosed-interpolation", "${oops"),
+    ("escaped-unclosed-interpolation", "\\${oops"),
     ("double-quotes", 'say "hi"'),
     ("windows-path", "C:\\temp\\new\\table"),
     ("quote-and-backslashes", "it's in C:\\runs\\ and \\'"),
@@ -110,7 +107,7 @@ EXPERIMENT_NAMES = [
     ("yaml-words", "null"),
     ("number", "2024"),
     ("only-quote", "'"),
-    ("mlflow-limit", "x" * 500),
+    ("mlflow-limit", "x" * 256),
 ]
 # fmt: on
 
@@ -191,9 +188,9 @@ REFUSED = [
     ("mapping-for-user", {"snowflake_user": {"a": "b"}}, "snowflake_user"),
     ("null-experiment", {"mlflow_experiment_name": None}, "mlflow_experiment_name"),
     ("integer-experiment", {"mlflow_experiment_name": 2024}, "mlflow_experiment_name"),
-    pytest.param("mapping-for-database", {"snowflake_database": {"a": "b"}}, "snowflake_database", marks=BEFORE_THE_HOOK),
-    pytest.param("mapping-for-project", {"project_name": {"a": "b"}}, "project_name", marks=BEFORE_THE_HOOK),
-    pytest.param("null-project", {"project_name": None}, "project_name", marks=BEFORE_THE_HOOK),
+    pytest.param("mapping-for-database", {"snowflake_database": {"a": "b"}}, "snowflake_database"),
+    pytest.param("mapping-for-project", {"project_name": {"a": "b"}}, "project_name"),
+    pytest.param("null-project", {"project_name": None}, "project_name"),
 ]
 
 ACCEPTED = [
@@ -261,12 +258,14 @@ def test_valid_edge_answer_is_accepted(cookies, answers):
     assert (result.project_path / "conf" / "base" / "snowflake.yml").is_file()
 
 
-def test_empty_project_name_is_stopped_before_the_hook(cookies, tmp_path):
-    """An empty project_name gives an empty folder name: cookiecutter refuses it itself
-    (the output folder "already exists") before any hook runs, and writes nothing.
-    `kedro new` refuses it earlier with its own project-name rule."""
+def test_empty_project_name_is_refused_by_the_hook(cookies, tmp_path, capfd):
+    """An empty project_name would give an empty folder name (cookiecutter would then
+    stop on "already exists"); cookiecutter.json names the folder `unnamed-project`
+    instead, so the hook runs and names the field. `kedro new` refuses it earlier with
+    its own project-name rule."""
     result = cookies.bake(template=str(REPO), extra_context={"project_name": ""})
-    assert type(result.exception).__name__ == "OutputDirExistsException"
+    assert type(result.exception).__name__ == "FailedHookException"
+    assert "project_name = ''" in capfd.readouterr().err
     bake_dir = tmp_path / "cookies"  # where the cookies fixture bakes
     assert all(leftovers(output_dir) == [] for output_dir in bake_dir.iterdir())
 
@@ -380,14 +379,12 @@ LEAKED = "the-value-of-the-environment-variable"
 
 
 def mlflow_block(project: Path) -> dict:
-    """`snowflake.mlflow` as a Kedro run reads it (base + local, OmegaConf resolved)."""
-    loader = OmegaConfigLoader(
-        conf_source=str(project / "conf"),
-        base_env="base",
-        default_run_env="local",
-        config_patterns={"snowflake": ["snowflake*", "snowflake*/**"]},
-    )
-    return loader["snowflake"]["snowflake"]["mlflow"]
+    """`snowflake.mlflow` as `kedro run` reads it: the project's own config loader (its
+    settings: the soft merge of envs), offline and with `--env snowflake` alike."""
+    offline = load_snowflake_block(project, "local")["mlflow"]
+    online = load_snowflake_block(project, "snowflake")["mlflow"]
+    assert online["experiment_name"] == offline["experiment_name"]
+    return offline
 
 
 def snowflake_string(sql: str, start: int) -> str:

@@ -84,7 +84,8 @@ class MlflowConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    experiment_name: str = Field(min_length=1, max_length=500)
+    # MLflow's SQL stores keep experiment names in a 256-character column.
+    experiment_name: str = Field(min_length=1, max_length=256)
     stage: str = Field(pattern=STAGE_NAME)
     functions: FunctionNames
     transport: Literal["direct", "external_functions"] = "direct"
