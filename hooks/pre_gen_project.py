@@ -1,14 +1,17 @@
 """Pre-generation hook: refuse answers that would make a broken or unsafe project.
 
 Runs with kedro's (or cookiecutter's) Python before any file is written. Stdlib only.
-Answers are read once, as JSON data, and never spliced into code. Every bad answer gets
-one line on stderr naming the field, the value (escaped and shortened), the rule and the
-fix; then the hook exits 1 and cookiecutter deletes the half-made project folder.
+Answers are read once, as JSON data, and never spliced into code. The rules are tables:
+RULES (one answer each; prompts.yml's regex_validator and error_message are made from
+it, so `kedro new` refuses at its prompts what is refused here) and ACROSS (rules that
+read several answers, and the derived `__` values). The first rule an answer breaks
+gives one line on stderr: field, value (escaped, shortened), rule, fix; then the hook
+exits 1 and cookiecutter deletes the half-made project folder.
 
 Why the raw answers too: cookiecutter renders every answer as a Jinja template before
-hooks run (an answer of ``{{ 7*7 }}`` arrives here as ``49``). The answers as given, before
-that rendering, are in cookiecutter's ``_cookiecutter`` context; an answer that contained
-template syntax is refused, so a config file can never smuggle a template into the project.
+hooks run (an answer of ``{{ 7*7 }}`` arrives here as ``49``) and quietly keeps the first
+item of a list. The answers as given are in cookiecutter's ``_cookiecutter`` context, so
+template syntax, lists, mappings and numbers from a YAML config are refused there.
 """
 
 from __future__ import annotations
@@ -19,22 +22,24 @@ import re
 import subprocess
 import sys
 import unicodedata
-from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 RAW_ANSWERS = json.loads(r"""{{ _cookiecutter | default({}) | tojson }}""")
 
-CLOUDS = ("aws", "azure", "gcp")
-MAX_IDENTIFIER = 255
 SHOWN_CHARACTERS = 60
 # Built from pieces so that this file holds no template syntax of its own.
 TEMPLATE_MARKERS = ("{" + "{", "{" + "%", "{" + "#")
-
+# MLflow's SQL stores (sqlite, PostgreSQL, MySQL) keep an experiment's name in a
+# 256-character column (mlflow/store/tracking/dbmodels/models.py); its REST API would
+# let 500 through, which PostgreSQL and MySQL then refuse.
+EXPERIMENT_NAME_LIMIT = 256
+GATEWAY_PLACEHOLDER = "<MLFLOW_GATEWAY_URL>"
+STORE_PLACEHOLDERS = {"aws": "s3://<BUCKET>/mlflow/", "azure": "azure://<ACCOUNT>.blob.core.windows.net/<CONTAINER>/mlflow/", "gcp": "gcs://<BUCKET>/mlflow/"}  # fmt: skip
 # Snowflake's reserved keywords (docs.snowflake.com/en/sql-reference/reserved-keywords),
 # plus ASC and DESC, which the same page says are reserved as well.
-RESERVED_WORDS = frozenset(
-    """
+RESERVED_WORDS = """
     ACCOUNT ALL ALTER AND ANY AS ASC BETWEEN BY CASE CAST CHECK COLUMN CONNECT CONNECTION
     CONSTRAINT CREATE CROSS CURRENT CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP
     CURRENT_USER DATABASE DELETE DESC DISTINCT DROP ELSE EXISTS FALSE FOLLOWING FOR FROM
@@ -44,381 +49,203 @@ RESERVED_WORDS = frozenset(
     SOME START TABLE TABLESAMPLE THEN TO TRIGGER TRUE TRY_CAST UNION UNIQUE UPDATE USING
     VALUES VIEW WHEN WHENEVER WHERE WITH
     """.split()
-)
-
+SYSTEM_ROLES = "ACCOUNTADMIN GLOBALORGADMIN ORGADMIN PUBLIC SECURITYADMIN SYSADMIN USERADMIN"  # fmt: skip
 # Import names the generated project needs; a package with one of these names would
 # shadow the real library (a package called `snowflake` hides snowflake.snowpark).
-SHADOWED_IMPORTS = frozenset(
-    "click kedro kedro_datasets mlflow numpy pandas pydantic pytest sklearn snowflake "
-    "tests yaml".split()
-)
+SHADOWED_IMPORTS = "click kedro kedro_datasets mlflow numpy pandas pydantic pytest sklearn snowflake tests yaml"
+# What an experiment name may not hold: control characters (a newline would end the YAML
+# and SQL lines the name is written to; ESC sequences garble terminals), line and
+# paragraph separators, text-direction marks (they make a name display as something it
+# is not), surrogates and non-characters (not text: YAML cannot carry them).
+NOT_TEXT = r"\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff"
+IDENTIFIERS = ("snowflake_role", "snowflake_warehouse", "snowflake_database", "snowflake_schema", "mlflow_stage_name", "data_stage_name")  # fmt: skip
+OPTIONAL = {"snowflake_account", "snowflake_user", "mlflow_gateway_url", "mlflow_artifact_store_url", "aws_api_role_arn", "aws_storage_role_arn", "azure_tenant_id", "azure_ad_application_id", "gcp_audience"}  # fmt: skip
+FREE_TEXT = {"mlflow_experiment_name"}  # any printable text, not only ASCII
+FOLLOW_PROJECT_NAME = {"repo_name", "python_package"}  # checked once project_name is
 
-IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
-ACCOUNT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9_]+")
-ACCOUNT_LOCATOR = re.compile(
-    r"[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+(-[A-Za-z0-9]+)*)?(\.(aws|azure|gcp))?"
-)
-USER = re.compile(r"[A-Za-z_][A-Za-z0-9_$.@-]{0,254}")
-PROJECT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9 _-]{1,63}")
-REPO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-PYTHON_PACKAGE = re.compile(r"[a-z_][a-z0-9_]{1,99}")
-KEDRO_VERSION = re.compile(r"1\.[0-9]+\.[0-9]+((a|b|rc|\.dev|\.post)[0-9]+)*")
-EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _./-]{0,199}")
-GUID = re.compile(r"[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
-AWS_ROLE_ARN = re.compile(
-    r"arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}"
-)
-GCP_AUDIENCE = re.compile(
-    r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+"
-)
+
+def none_of(words: list[str] | str) -> str:
+    """A pattern matching any answer but these words, in any letter case."""
+    words = words.split() if isinstance(words, str) else words
+    return r"(?!(?i:" + "|".join(words) + r")\Z)"
+
+
+class Check(NamedTuple):
+    """An answer passes when `re.match(pattern, answer)` does (the way kedro applies
+    prompts.yml's regex_validator); otherwise the hook says `rule. Fix: fix.`"""
+
+    pattern: str
+    rule: str
+    fix: str
+
+
+TEMPLATE_SYNTAX = Check(r"(?!(?s:.*)\{[%#\{])", f"it holds template syntax ({', '.join(TEMPLATE_MARKERS)}), which cookiecutter evaluates", "answer with plain text, e.g. put a space after the {")  # fmt: skip
+ACCOUNT = r"(?=(?s:.){0,255}\Z)(?:[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9_]+|[A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)?(?:\.(?:aws|azure|gcp))?)\Z"
+ROLE_ARN = r"arn:aws(?:-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}\Z"
+GUID = r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\Z"
 # URLs end up inside SQL string literals and YAML: a closed character set (no quotes,
 # spaces, backslashes, semicolons, query strings or user info) keeps them inert there.
-URL_PATH = r"(/[A-Za-z0-9._~%/-]*)?"
-HTTPS_URL = re.compile(r"https://(?P<host>[a-z0-9.-]+)(:[0-9]{1,5})?" + URL_PATH)
-STORE_URL = re.compile(r"(?P<scheme>[a-z0-9]+)://(?P<host>[a-z0-9.-]+)" + URL_PATH)
-GATEWAY_HOSTS = {
-    "aws": (
-        re.compile(r"[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(\.cn)?"),
-        "<api-id>.execute-api.<region>.amazonaws.com (Amazon API Gateway)",
-    ),
-    "azure": (
-        re.compile(r"[a-z0-9-]+\.azure-api\.net"),
-        "<name>.azure-api.net (Azure API Management)",
-    ),
-    "gcp": (
-        re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)*\.gateway\.dev"),
-        "<gateway>.<region>.gateway.dev (Google Cloud API Gateway)",
-    ),
-}
-GATEWAY_PLACEHOLDER = "<MLFLOW_GATEWAY_URL>"
-# The derived store URL is the answer or a `<...>` placeholder: never quotes or spaces.
-STORE_PLACEHOLDER = re.compile(r"[a-z0-9]+://[A-Za-z0-9<>._~%/-]+")
-STORE_SCHEMES = {"aws": "s3", "azure": "azure", "gcp": "gcs"}
-STORE_EXAMPLES = {
-    "aws": "s3://my-bucket/mlflow/",
-    "azure": "azure://myaccount.blob.core.windows.net/mycontainer/mlflow/",
-    "gcp": "gcs://my-bucket/mlflow/",
-}
-CLOUD_ONLY_FIELDS = {
-    "aws_api_role_arn": "aws",
-    "aws_storage_role_arn": "aws",
-    "azure_tenant_id": "azure",
-    "azure_ad_application_id": "azure",
-    "gcp_audience": "gcp",
-}
-FUNCTIONS = (
-    "experiment_get_by_name",
-    "run_create",
-    "run_update",
-    "run_log_metric",
-    "run_log_parameter",
-)
+URL_PATH = r"(?:/[A-Za-z0-9._~%/-]*)?\Z"
+SYSTEM_OBJECT = "it is a Snowflake system object; the setup scripts would grant on it and the teardown script would drop it"
+OWN_OBJECT = "choose a name for an object of this project alone"
+FROM_CONSOLE = "copy it from your cloud console, e.g. {}, or leave it empty"
+OTHER_CLOUD = "leave it empty, or change cloud_provider"
+LOOKUP = "the experiment lookup (sql/04_translators.sql) puts the name in an MLflow search filter"
+
+# One row per rule, tried in this order (after TEMPLATE_SYNTAX, which every field gets):
+# (field(s), only when cloud_provider matches, pattern `re.match` must match, rule, fix).
+# fmt: off
+RULES = [
+    ("project_name", "", r"[A-Za-z][A-Za-z0-9 _-]{1,63}\Z", "2-64 characters: a letter first, then letters, digits, spaces, hyphens or underscores (ASCII)", "use a name such as 'Snowflake MLOps Demo'"),
+    ("repo_name", "", r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}(?<!\.)\Z", "a folder name of letters, digits, '.', '_' or '-' (no slashes, at most 100, not ending in '.')", "choose a project_name made of letters, digits, spaces and hyphens"),
+    ("python_package", "", r"[a-z_][a-z0-9_]{1,99}\Z", "a Python package name is 2-100 lower-case letters, digits or underscores, not starting with a digit", "choose a project_name that starts with a letter"),
+    ("python_package", "", none_of([*keyword.kwlist, *sorted(sys.stdlib_module_names)]), "it clashes with a Python keyword or standard-library module", "choose a different project_name"),
+    ("python_package", "", none_of(SHADOWED_IMPORTS), "it would shadow a library the project imports", "choose a different project_name"),
+    ("kedro_version", "", r"1\.[0-9]+\.[0-9]+(?:(?:a|b|rc|\.dev|\.post)[0-9]+)*\Z", "a Kedro 1.x release number such as 1.7.0", "remove kedro_version from the config"),
+    ("snowflake_account", "", r"(?!(?s:.*)(?i:snowflakecomputing)|(?s:.*)://)", "give the account identifier, not its URL", "drop https:// and .snowflakecomputing.com, e.g. myorg-myaccount"),
+    ("snowflake_account", "", ACCOUNT, "an account identifier is orgname-account_name or a legacy locator with optional region and cloud (ASCII)", "use e.g. myorg-myaccount or xy12345.eu-west-1.aws, or leave it empty to work offline"),
+    ("snowflake_user", "", r"[A-Za-z_][A-Za-z0-9_$.@-]{0,254}\Z", "a user name starts with a letter or underscore, then letters, digits, _ $ . @ or - (at most 255, ASCII)", "use your Snowflake login name, e.g. JANE_DOE, or leave it empty"),
+    (IDENTIFIERS, "", r"(?s:.)", "it is empty", "give a name such as MLOPS_DEMO"),
+    (IDENTIFIERS, "", r"(?s:.){0,255}\Z", "it is longer than 255 characters", "use a shorter name"),
+    (IDENTIFIERS, "", r"[A-Za-z_][A-Za-z0-9_$]*\Z", "an unquoted Snowflake identifier starts with a letter or underscore, then only letters, digits, _ or $ (ASCII)", "use a name such as MLOPS_DEMO"),
+    (IDENTIFIERS, "", none_of(RESERVED_WORDS), "it is a Snowflake reserved word", "add a prefix or suffix, e.g. MY_TABLE instead of TABLE"),
+    ("snowflake_role", "", none_of(SYSTEM_ROLES), SYSTEM_OBJECT, OWN_OBJECT),
+    ("snowflake_database", "", none_of("SNOWFLAKE SNOWFLAKE_SAMPLE_DATA"), SYSTEM_OBJECT, OWN_OBJECT),
+    ("snowflake_schema", "", none_of("INFORMATION_SCHEMA"), SYSTEM_OBJECT, OWN_OBJECT),
+    # Data, not an identifier: whatever MLflow accepts and the project can write down.
+    ("mlflow_experiment_name", "", r"(?s:.)*?\S", "it is empty or blank", "give a name such as demo-mlops"),
+    ("mlflow_experiment_name", "", r"(?s:.){0,%d}\Z" % EXPERIMENT_NAME_LIMIT, f"MLflow's SQL stores hold at most {EXPERIMENT_NAME_LIMIT} characters", "use a shorter name"),  # noqa: UP031
+    ("mlflow_experiment_name", "", r"[^%s]*\Z" % NOT_TEXT, "it holds a control character, line break, text-direction mark or non-character", "type the name on one line, without them"),  # noqa: UP031
+    ("mlflow_experiment_name", "", r"(?!(?s:.*)'(?s:.*)\"|(?s:.*)\"(?s:.*)')", f"it holds both ' and \": {LOOKUP} quoted with the quote it does not contain (MLflow's filters cannot escape one)", "use only one kind of quote"),
+    ("mlflow_experiment_name", "", r"(?!(?s:.*)\\\Z)", f"it ends with a backslash: {LOOKUP}, where a final backslash would escape the closing quote", "remove the final backslash"),
+    ("cloud_provider", "", r"(?:aws|azure|gcp)\Z", "choose one of aws, azure, gcp", "write it in lower case: aws, azure or gcp"),
+    ("mlflow_gateway_url", "", r"https://[a-z0-9.-]+(?::[0-9]{1,5})?" + URL_PATH, "an https:// URL with a lower-case host and a plain path (no spaces, quotes, query string or user info)", "copy the gateway's invoke URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/prod/mlflow"),
+    ("mlflow_gateway_url", "aws", r"https://[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::|/|\Z)", "with cloud_provider aws the gateway host looks like <api-id>.execute-api.<region>.amazonaws.com (Amazon API Gateway)", "use that gateway's URL, or change cloud_provider"),
+    ("mlflow_gateway_url", "azure", r"https://[a-z0-9-]+\.azure-api\.net(?::|/|\Z)", "with cloud_provider azure the gateway host looks like <name>.azure-api.net (Azure API Management)", "use that gateway's URL, or change cloud_provider"),
+    ("mlflow_gateway_url", "gcp", r"https://[a-z0-9-]+(?:\.[a-z0-9-]+)*\.gateway\.dev(?::|/|\Z)", "with cloud_provider gcp the gateway host looks like <gateway>.<region>.gateway.dev (Google Cloud API Gateway)", "use that gateway's URL, or change cloud_provider"),
+    ("mlflow_artifact_store_url", "", r"[a-z0-9]+://[a-z0-9.-]+" + URL_PATH, "a storage URL with a lower-case bucket/host and a plain path (no spaces, quotes or query string)", "use e.g. s3://my-bucket/mlflow/"),
+    ("mlflow_artifact_store_url", "aws", r"s3://", "with cloud_provider aws Snowflake stages use s3:// URLs", "use e.g. s3://my-bucket/mlflow/, or change cloud_provider"),
+    ("mlflow_artifact_store_url", "azure", r"azure://", "with cloud_provider azure Snowflake stages use azure:// URLs", "use e.g. azure://myaccount.blob.core.windows.net/mycontainer/mlflow/, or change cloud_provider"),
+    ("mlflow_artifact_store_url", "azure", r"azure://[a-z0-9.-]+\.blob\.core\.windows\.net/", "an Azure stage URL names the storage account's blob endpoint", "use e.g. azure://myaccount.blob.core.windows.net/mycontainer/mlflow/"),
+    ("mlflow_artifact_store_url", "gcp", r"gcs://", "with cloud_provider gcp Snowflake stages use gcs:// URLs", "use e.g. gcs://my-bucket/mlflow/, or change cloud_provider"),
+    ("mlflow_artifact_store_url", "", r"(?s:.)*/\Z", "a stage location is a folder and ends with '/'", "add the final /"),
+    (("aws_api_role_arn", "aws_storage_role_arn"), "", ROLE_ARN, "it must be an IAM role ARN", FROM_CONSOLE.format("arn:aws:iam::123456789012:role/mlflow")),
+    (("aws_api_role_arn", "aws_storage_role_arn"), "azure|gcp", r"\Z", "it is only used with cloud_provider aws", OTHER_CLOUD),
+    (("azure_tenant_id", "azure_ad_application_id"), "", GUID, "it must be a GUID", FROM_CONSOLE.format("8f1b2c3d-1234-4abc-9def-0123456789ab")),
+    (("azure_tenant_id", "azure_ad_application_id"), "aws|gcp", r"\Z", "it is only used with cloud_provider azure", OTHER_CLOUD),
+    ("gcp_audience", "", r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+\Z", "it must be a host-like name (lower-case letters, digits, dots, hyphens)", FROM_CONSOLE.format("my-api-1a2b3c.apigateway.my-project.cloud.goog")),
+    ("gcp_audience", "aws|azure", r"\Z", "it is only used with cloud_provider gcp", OTHER_CLOUD),
+    ("online_check", "", r"\s*(?:[Yy][Ee][Ss]|[Nn][Oo])\s*\Z", "answer yes or no", "write yes or no"),
+]
+# What a YAML config can give instead of one text value: (type, rule, fix).
+NOT_ONE_TEXT = [
+    (list, "it is a list, and cookiecutter would silently use its first item", "give one value, in quotes, on the key's own line"),
+    (dict, "it is a mapping (key: value pairs), not one value", "give one value, in quotes, on the key's own line"),
+    (type(None), "it is empty (null) in the config file", "write '' for an empty answer"),
+    (bool, "it is true or false in the config file (YAML reads yes, no, on and off so)", "put the value in quotes in the config file"),
+    ((int, float), "it is a number in the config file (YAML may have changed it: 1.10 is 1.1)", "put the value in quotes in the config file"),
+    (object, "it is not text", "put the value in quotes in the config file"),
+]
+# fmt: on
 
 
-class Problem(Exception):
+def index(rules: list[tuple]) -> dict[str, list[tuple[str, Check]]]:
+    """Each field's rules in table order, after TEMPLATE_SYNTAX (every field's first)."""
+    checks: dict[str, list[tuple[str, Check]]] = {}
+    for fields, when, *rule in rules:
+        for field in (fields,) if isinstance(fields, str) else fields:
+            checks.setdefault(field, [("", TEMPLATE_SYNTAX)]).append(
+                (when, Check(*rule))
+            )
+    return checks
+
+
+CHECKS = index(RULES)
+
+
+def checks_of(field: str, cloud: str = "") -> list[Check]:
+    """A field's rules, in order, with those of the chosen cloud."""
+    return [
+        check for when, check in CHECKS[field] if not when or re.fullmatch(when, cloud)
+    ]
+
+
+def prompt_regex(field: str) -> str:
+    """One regex accepting exactly what the field's rules accept: prompts.yml's
+    regex_validator (kedro applies it with re.match, as problem_with does)."""
+    every = "".join(f"(?={check.pattern})" for check in checks_of(field))
+    return rf"(?:\Z|{every})" if field in OPTIONAL else every
+
+
+def prompt_error_message(field: str) -> str:
+    """Every rule of the field with its fix: prompts.yml's error_message (kedro shows
+    the same message whatever the answer, so it lists them all)."""
+    checks = [*checks_of(field)[1:], TEMPLATE_SYNTAX]
+    rules = "".join(f"- {check.rule}. Fix: {check.fix}.\n" for check in checks)
+    return "One of these is the problem:\n" + rules
+
+
+class Problem(NamedTuple):
     """One broken rule: what is wrong and how to fix it."""
 
-    def __init__(self, rule: str, fix: str, given: object = None) -> None:
-        super().__init__(rule)
-        self.rule = rule
-        self.fix = fix
-        # The answer as typed, when it differs from what cookiecutter made of it.
-        self.given = given
+    rule: str
+    fix: str
+    given: object = None  # the answer as typed, when cookiecutter rendered it otherwise
+    detail: str = ""  # what in this value breaks the rule
 
 
 def show(value: object) -> str:
     """The value as a newcomer can read it: escaped (control characters, look-alike
     letters and other non-ASCII become \\x.., \\u....) and cut to a readable length."""
-    if not isinstance(value, str):
-        written = ascii(value)
-        if len(written) > SHOWN_CHARACTERS:
-            written = written[:SHOWN_CHARACTERS] + "..."
-        return f"{written} ({type(value).__name__})"
-    shown = ascii(value[:SHOWN_CHARACTERS])
-    if len(value) > SHOWN_CHARACTERS:
-        shown += f"... ({len(value)} characters)"
-    return shown
+    if isinstance(value, str):
+        cut = value[:SHOWN_CHARACTERS]
+        return ascii(cut) + ("" if cut == value else f"... ({len(value)} characters)")
+    written = ascii(value)
+    cut = written[:SHOWN_CHARACTERS] + (
+        "..." if len(written) > SHOWN_CHARACTERS else ""
+    )
+    return f"{cut} ({type(value).__name__})"
 
 
-def foreign_characters(value: str) -> str:
-    """Name the first non-ASCII or invisible characters, so look-alikes are obvious."""
-    names = []
-    for char in dict.fromkeys(value):
-        if not (char.isascii() and char.isprintable()):
-            name = unicodedata.name(char, "unnamed character")
-            names.append(f"U+{ord(char):04X} {name}")
-    if not names:
-        return ""
-    return " It contains " + ", ".join(names[:3]) + "."
+# What the characters without a Unicode name are, by category.
+UNNAMED = {"Cc": "CONTROL", "Cs": "SURROGATE", "Co": "PRIVATE USE", "Cn": "UNASSIGNED"}
 
 
-def text(value: object) -> str:
-    """Answers must be text; YAML configs can turn `yes`, `123` or nothing into others."""
-    if value is None:
-        raise Problem(
-            "it is empty (null) in the config file", "write '' for an empty answer"
-        )
-    if not isinstance(value, str):
-        raise Problem("it is not text", "put the value in quotes in the config file")
-    return value
+def character_name(char: str) -> str:
+    """Its Unicode name, or its kind: control characters have no name."""
+    return unicodedata.name(char, UNNAMED.get(unicodedata.category(char), "UNNAMED"))
 
 
-def identifier(value: object) -> str:
-    """An unquoted Snowflake identifier that is not a reserved word."""
-    value = text(value)
-    if not value:
-        raise Problem("it is empty", "give a name such as MLOPS_DEMO")
-    if len(value) > MAX_IDENTIFIER:
-        raise Problem(
-            f"it is longer than {MAX_IDENTIFIER} characters", "use a shorter name"
-        )
-    if not IDENTIFIER.fullmatch(value):
-        raise Problem(
-            "an unquoted Snowflake identifier starts with a letter or underscore, then "
-            "only letters, digits, _ or $ (ASCII)." + foreign_characters(value),
-            "use a name such as MLOPS_DEMO",
-        )
-    if value.upper() in RESERVED_WORDS:
-        raise Problem(
-            f"{value.upper()} is a Snowflake reserved word",
-            f"add a prefix or suffix, e.g. MY_{value.upper()}",
-        )
-    return value
+def named_characters(value: str, free_text: bool) -> str:
+    """Name the first invisible (and, where only ASCII is allowed, non-ASCII)
+    characters, so hidden characters and look-alike letters are obvious."""
+    names = [
+        f"U+{ord(char):04X} {character_name(char)}"
+        for char in dict.fromkeys(value)
+        if not char.isprintable() or not (free_text or char.isascii())
+    ]
+    return " It contains " + ", ".join(names[:3]) + "." if names else ""
 
 
-def account(value: object) -> str:
-    """`orgname-account_name`, a legacy locator (optionally `.region[.cloud]`), or empty."""
-    value = text(value)
-    if not value:
-        return value
-    lowered = value.lower()
-    if "snowflakecomputing" in lowered or "://" in value:
-        raise Problem(
-            "give the account identifier, not its URL",
-            "drop https:// and .snowflakecomputing.com, e.g. myorg-myaccount",
-        )
-    if len(value) > MAX_IDENTIFIER or not (
-        ACCOUNT_NAME.fullmatch(value) or ACCOUNT_LOCATOR.fullmatch(value)
-    ):
-        raise Problem(
-            "an account identifier is orgname-account_name or a legacy locator with "
-            "optional region and cloud (ASCII)." + foreign_characters(value),
-            "use e.g. myorg-myaccount or xy12345.eu-west-1.aws, or leave it empty to work "
-            "offline",
-        )
-    return value
+def not_one_text(value: object) -> Problem | None:
+    """Answers are single text values; YAML configs can turn them into other things."""
+    if isinstance(value, str):
+        return None
+    rule, fix = next((r, f) for kind, r, f in NOT_ONE_TEXT if isinstance(value, kind))
+    return Problem(rule, fix)
 
 
-def user(value: object) -> str:
-    """A Snowflake login name, or empty (set SNOWFLAKE_USER later)."""
-    value = text(value)
-    if value and not USER.fullmatch(value):
-        raise Problem(
-            "a user name starts with a letter or underscore, then letters, digits, "
-            "_ $ . @ or - (at most 255, ASCII)." + foreign_characters(value),
-            "use your Snowflake login name, e.g. JANE_DOE, or leave it empty",
-        )
-    return value
-
-
-def project_name(value: object) -> str:
-    """Kedro's project name rule, kept ASCII so the derived names are plain."""
-    value = text(value)
-    if not PROJECT_NAME.fullmatch(value):
-        raise Problem(
-            "2-64 characters: a letter first, then letters, digits, spaces, hyphens or "
-            "underscores (ASCII)." + foreign_characters(value),
-            "use a name such as 'Snowflake MLOps Demo'",
-        )
-    return value
-
-
-def repo_name(value: object) -> str:
-    """The project folder: one plain path component."""
-    value = text(value)
-    if not REPO_NAME.fullmatch(value) or value.endswith("."):
-        raise Problem(
-            "a folder name of letters, digits, '.', '_' or '-' (no slashes, at most 100)."
-            + foreign_characters(value),
-            "choose a project_name made of letters, digits, spaces and hyphens",
-        )
-    return value
-
-
-def python_package(value: object) -> str:
-    """An importable package name that shadows nothing the project imports."""
-    value = text(value)
-    if not PYTHON_PACKAGE.fullmatch(value):
-        raise Problem(
-            "a Python package name is 2-100 lower-case letters, digits or underscores, "
-            "not starting with a digit." + foreign_characters(value),
-            "choose a project_name that starts with a letter",
-        )
-    if keyword.iskeyword(value) or value in sys.stdlib_module_names:
-        raise Problem(
-            "it clashes with a Python keyword or standard-library module",
-            "choose a different project_name",
-        )
-    if value in SHADOWED_IMPORTS:
-        raise Problem(
-            "it would shadow a library the project imports",
-            "choose a different project_name",
-        )
-    return value
-
-
-def kedro_version(value: object) -> str:
-    """The Kedro version `kedro new` passes; it is written into pyproject.toml."""
-    value = text(value)
-    if not KEDRO_VERSION.fullmatch(value):
-        raise Problem(
-            "a Kedro 1.x release number such as 1.7.0",
-            "remove kedro_version from the config",
-        )
-    return value
-
-
-def experiment_name(value: object) -> str:
-    """The MLflow experiment: non-empty, printable, bounded, safe inside YAML quotes."""
-    value = text(value)
-    if not EXPERIMENT_NAME.fullmatch(value):
-        raise Problem(
-            "1-200 characters: letters, digits, spaces, _ . / -, starting with a letter "
-            "or digit (ASCII)." + foreign_characters(value),
-            "use a name such as demo-mlops",
-        )
-    return value
-
-
-def cloud_provider(value: object) -> str:
-    """Where the MLflow gateway and artifact store live."""
-    value = text(value)
-    if value not in CLOUDS:
-        raise Problem(
-            "choose one of aws, azure, gcp",
-            f"write {value.strip().lower()!r}"
-            if value.strip().lower() in CLOUDS
-            else "write aws, azure or gcp (lower case)",
-        )
-    return value
-
-
-def yes_no(value: object) -> str:
-    """`yes` or `no` (a YAML config may also give true/false)."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    value = text(value)
-    if value.strip().lower() not in ("yes", "no"):
-        raise Problem("answer yes or no", "write yes or no")
-    return value
-
-
-def gateway_url(value: object, cloud: str) -> str:
-    """Empty (a placeholder is written) or the https URL of the cloud's API gateway."""
-    value = text(value)
-    if not value:
-        return value
-    match = HTTPS_URL.fullmatch(value)
-    if not match:
-        raise Problem(
-            "an https:// URL with a lower-case host and a plain path (no spaces, quotes, "
-            "query string or user info)." + foreign_characters(value),
-            "copy the gateway's invoke URL, e.g. "
-            "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/mlflow",
-        )
-    pattern, described = GATEWAY_HOSTS.get(cloud, (None, ""))
-    if pattern is not None and not pattern.fullmatch(match["host"]):
-        raise Problem(
-            f"with cloud_provider {cloud} the gateway host looks like {described}",
-            "use that gateway's URL, or change cloud_provider",
-        )
-    return value
-
-
-def artifact_store_url(value: object, cloud: str) -> str:
-    """Empty (a placeholder is written) or the cloud's storage URL for MLflow artifacts."""
-    value = text(value)
-    if not value:
-        return value
-    scheme = STORE_SCHEMES.get(cloud, "")
-    example = STORE_EXAMPLES.get(cloud, "")
-    match = STORE_URL.fullmatch(value)
-    if not match:
-        raise Problem(
-            "a storage URL with a lower-case bucket/host and a plain path (no spaces, "
-            "quotes or query string)." + foreign_characters(value),
-            f"use e.g. {example}",
-        )
-    if scheme and match["scheme"] != scheme:
-        raise Problem(
-            f"with cloud_provider {cloud} Snowflake stages use {scheme}:// URLs",
-            f"use e.g. {example}, or change cloud_provider",
-        )
-    if cloud == "azure" and not match["host"].endswith(".blob.core.windows.net"):
-        raise Problem(
-            "an Azure stage URL names the storage account's blob endpoint",
-            f"use e.g. {example}",
-        )
-    if not value.endswith("/"):
-        raise Problem(
-            "a stage location is a folder and ends with '/'", f"write {value}/"
-        )
-    return value
-
-
-def pattern_or_empty(pattern: re.Pattern, described: str, example: str) -> Callable:
-    """A validator for an optional value with a fixed format."""
-
-    def validate(value: object) -> str:
-        value = text(value)
-        if value and not pattern.fullmatch(value):
-            raise Problem(
-                f"it must be {described}." + foreign_characters(value),
-                f"copy it from your cloud console, e.g. {example}, or leave it empty",
-            )
-        return value
-
-    return validate
-
-
-OPTIONAL_FORMATS = {
-    "aws_api_role_arn": pattern_or_empty(
-        AWS_ROLE_ARN, "an IAM role ARN", "arn:aws:iam::123456789012:role/mlflow-api"
-    ),
-    "aws_storage_role_arn": pattern_or_empty(
-        AWS_ROLE_ARN, "an IAM role ARN", "arn:aws:iam::123456789012:role/mlflow-store"
-    ),
-    "azure_tenant_id": pattern_or_empty(
-        GUID, "a GUID", "8f1b2c3d-1234-4abc-9def-0123456789ab"
-    ),
-    "azure_ad_application_id": pattern_or_empty(
-        GUID, "a GUID", "0a1b2c3d-5678-4abc-9def-0123456789ab"
-    ),
-    "gcp_audience": pattern_or_empty(
-        GCP_AUDIENCE,
-        "a host-like name (lower-case letters, digits, dots, hyphens)",
-        "my-api-1a2b3c.apigateway.my-project.cloud.goog",
-    ),
-}
-
-# Objects every account already has: sql/ creates and grants on the project's objects and
-# teardown drops them, so these must never be the project's names.
-SYSTEM_OBJECTS = {
-    "snowflake_role": frozenset(
-        "ACCOUNTADMIN GLOBALORGADMIN ORGADMIN PUBLIC SECURITYADMIN SYSADMIN USERADMIN".split()
-    ),
-    "snowflake_database": frozenset(("SNOWFLAKE", "SNOWFLAKE_SAMPLE_DATA")),
-    "snowflake_schema": frozenset(("INFORMATION_SCHEMA",)),
-}
-
-SNOWFLAKE_IDENTIFIERS = (
-    "snowflake_role",
-    "snowflake_warehouse",
-    "snowflake_database",
-    "snowflake_schema",
-    "mlflow_stage_name",
-    "data_stage_name",
-)
+def problem_with(field: str, value: object, cloud: str = "") -> Problem | None:
+    """The first rule this answer breaks, or None."""
+    if field == "online_check" and isinstance(value, bool):
+        return None  # YAML's yes and no
+    if (problem := not_one_text(value)) or (field in OPTIONAL and value == ""):
+        return problem
+    for check in checks_of(field, cloud):
+        if not re.match(check.pattern, value):
+            named = named_characters(value, field in FREE_TEXT)
+            return Problem(check.rule, check.fix, detail=named)
+    return None
 
 
 def template_defaults() -> dict:
@@ -430,168 +257,99 @@ def template_defaults() -> dict:
         return {}
 
 
-def template_syntax_problems(raw: dict, defaults: dict) -> dict[str, Problem]:
-    """Answers whose text (before cookiecutter rendered it) held template syntax."""
+def raw_answer_problems(raw: dict, defaults: dict) -> dict[str, Problem]:
+    """Answers as given, before cookiecutter rendered them: lists, mappings, numbers and
+    template syntax, which the rendered answers no longer show."""
     problems = {}
     for field, value in raw.items():
-        if not isinstance(value, str) or field.startswith("_"):
-            continue
         own_default = value == defaults.get(field) or (
-            not defaults and field in ("repo_name", "python_package")
+            not defaults and field in FOLLOW_PROJECT_NAME
         )
-        if any(marker in value for marker in TEMPLATE_MARKERS) and not own_default:
-            problems[field] = Problem(
-                "it contains template syntax, which cookiecutter evaluated to "
-                f"{show(ANSWERS.get(field))}",
-                "answer with plain text",
-                given=value,
-            )
+        if field.startswith("_") or own_default:
+            continue
+        if not isinstance(value, (str, bool, type(None))):  # YAML made it a number,
+            problems[field] = not_one_text(value)._replace(given=value)  # a list...
+        elif isinstance(value, str) and not re.match(TEMPLATE_SYNTAX.pattern, value):
+            rendered = f" It became {show(ANSWERS.get(field))}."
+            rule, fix = TEMPLATE_SYNTAX.rule, TEMPLATE_SYNTAX.fix
+            problems[field] = Problem(rule, fix, given=value, detail=rendered)
     return problems
 
 
-def check_field(problems: dict, field: str, validate: Callable, *args: object) -> None:
-    """Run one validator and keep its problem under the field's name."""
-    if field in problems:
-        return
+def omegaconf_text(value: str) -> str:
+    """What OmegaConf must read to give back `value` as it is: each `${` escaped as
+    `\\${`, and the backslashes right before it doubled (OmegaConf halves those)."""
+    return re.sub(r"(\\*)\$\{", lambda found: found[1] * 2 + "\\${", value)
+
+
+def kedro_conf_carries(name: str) -> bool:
+    """Can conf/base/snowflake.yml carry this name? Kedro merges the `snowflake:` block
+    of two envs by reading the values it already resolved a second time, so a `${` in
+    the name must then form a whole OmegaConf interpolation. OmegaConf comes with Kedro,
+    so the Python that runs `kedro new` has it; plain cookiecutter without Kedro may
+    not, and the project's own `kedro snowflake check` says it later."""
+    if "${" not in name:
+        return True
     try:
-        validate(ANSWERS.get(field), *args)
-    except Problem as problem:
-        problems[field] = problem
+        from omegaconf import OmegaConf  # noqa: PLC0415
+    except ImportError:
+        return True
+    try:
+        OmegaConf.to_container(OmegaConf.unsafe_merge({"name": name}, {}))
+    except Exception:  # noqa: BLE001 (OmegaConf's grammar errors have several types)
+        return False
+    return True
 
 
-def derived_problems(answers: dict) -> dict[str, Problem]:
-    """The `__` names cookiecutter.json derives (a config can override them): each must be
-    a valid Snowflake name qualified by the database and schema answered."""
-    db = str(answers.get("snowflake_database", "")).upper()
-    schema = str(answers.get("snowflake_schema", "")).upper()
-    problems: dict[str, Problem] = {}
-    derived_from_answers = {
-        "__db": db,
-        "__schema": schema,
-        "__fn_prefix": f"{db}.{schema}.MLFLOW_",
-        "__mlflow_stage": f"@{db}.{schema}.{str(answers.get('mlflow_stage_name')).upper()}",
-        "__data_stage": f"@{db}.{schema}.{str(answers.get('data_stage_name')).upper()}",
-    }
-    for field, expected in derived_from_answers.items():
-        if str(answers.get(field, "")).upper() != expected:
-            problems[field] = Problem(
-                f"it must be derived from your answers ({expected.lower()})",
-                f"do not set {field}; cookiecutter computes it",
-            )
-    prefix = str(answers.get("__fn_prefix", ""))
-    for function in FUNCTIONS:
-        parts = (prefix + function).split(".")
-        if len(parts) != 3 or any(len(part) > MAX_IDENTIFIER for part in parts):
-            problems["__fn_prefix"] = Problem(
-                f"the function name {show(prefix + function)} is not database.schema.name "
-                f"with parts of at most {MAX_IDENTIFIER} characters",
-                "use a shorter snowflake_database or snowflake_schema",
-            )
-            break
-    gateway = answers.get("mlflow_gateway_url") or GATEWAY_PLACEHOLDER
-    if answers.get("__gateway_url") != gateway:
-        problems["__gateway_url"] = Problem(
-            f"it must be mlflow_gateway_url or the placeholder ({show(gateway)})",
-            "do not set __gateway_url; cookiecutter computes it",
-        )
-    store = str(answers.get("__artifact_store_url", ""))
-    given_store = answers.get("mlflow_artifact_store_url")
-    if (given_store and store != given_store) or not STORE_PLACEHOLDER.fullmatch(store):
-        problems["__artifact_store_url"] = Problem(
-            "it must be mlflow_artifact_store_url or the cloud's placeholder",
-            "do not set __artifact_store_url; cookiecutter computes it",
-        )
-    for field in ("__api_integration", "__storage_integration"):
-        try:
-            identifier(answers.get(field))
-        except Problem as problem:
-            problems[field] = Problem(
-                f"the derived integration name is invalid: {problem.rule}",
-                "use a shorter snowflake_database or snowflake_schema",
-            )
-    return problems
-
-
-def cross_field_problems(answers: dict, problems: dict) -> None:
-    """Rules that need two answers at once."""
-    for field, names in SYSTEM_OBJECTS.items():
-        value = answers.get(field)
-        if field not in problems and isinstance(value, str) and value.upper() in names:
-            problems[field] = Problem(
-                f"{value.upper()} is a Snowflake system object; the setup scripts would "
-                "grant on it and the teardown script would drop it",
-                "choose a name for an object of this project alone",
-            )
-    cloud = answers.get("cloud_provider")
-    for field, owner in CLOUD_ONLY_FIELDS.items():
-        if field not in problems and answers.get(field) and cloud != owner:
-            problems[field] = Problem(
-                f"it is only used with cloud_provider {owner} (you chose {cloud})",
-                "leave it empty, or change cloud_provider",
-            )
-    tenant, application = (
-        answers.get("azure_tenant_id"),
-        answers.get("azure_ad_application_id"),
-    )
-    if cloud == "azure" and bool(tenant) != bool(application):
-        missing = "azure_ad_application_id" if tenant else "azure_tenant_id"
-        problems.setdefault(
-            missing,
-            Problem(
-                "the Azure API integration needs both the tenant id and the application id",
-                "give both, or leave both empty (the SQL then shows placeholders)",
-            ),
-        )
-    mlflow_stage, data_stage = (
-        answers.get("mlflow_stage_name"),
-        answers.get("data_stage_name"),
-    )
-    if (
-        "data_stage_name" not in problems
-        and isinstance(mlflow_stage, str)
-        and isinstance(data_stage, str)
-        and mlflow_stage.upper() == data_stage.upper()
-    ):
-        problems["data_stage_name"] = Problem(
-            "it must differ from mlflow_stage_name (one is an external stage on the "
-            "artifact store, the other the project's internal stage)",
-            "choose another name, e.g. DEMO_DATA_STAGE",
-        )
+DB_SCHEMA = ("snowflake_database", "snowflake_schema")
+DERIVED = ("it must be what cookiecutter.json makes of your answers", "do not set it; cookiecutter computes it")  # fmt: skip
+TOO_LONG = ("the integration name made of snowflake_database and snowflake_schema is longer than 255 characters", "use a shorter snowflake_database or snowflake_schema")  # fmt: skip
+AZURE_PAIR = ("the Azure API integration needs both the tenant id and the application id", "give both, or leave both empty (the SQL then shows placeholders)")  # fmt: skip
+AZURE_IDS = ("cloud_provider", "azure_tenant_id", "azure_ad_application_id")
+# Rules that read several answers, checked once those passed their own rules; the
+# `__` values are made by cookiecutter.json, but a config file can override them.
+# (field, the answers it reads, holds when, rule, fix)
+# fmt: off
+ACROSS = [
+    ("azure_tenant_id", AZURE_IDS, lambda a: a["cloud_provider"] != "azure" or a["azure_tenant_id"] or not a["azure_ad_application_id"], *AZURE_PAIR),
+    ("azure_ad_application_id", AZURE_IDS, lambda a: a["cloud_provider"] != "azure" or a["azure_ad_application_id"] or not a["azure_tenant_id"], *AZURE_PAIR),
+    ("data_stage_name", ("mlflow_stage_name", "data_stage_name"), lambda a: a["data_stage_name"].upper() != a["mlflow_stage_name"].upper(), "it must differ from mlflow_stage_name (one is an external stage on the artifact store, the other the project's internal stage)", "choose another name, e.g. DEMO_DATA_STAGE"),
+    ("__db", DB_SCHEMA, lambda a: a["__db"] == a["snowflake_database"].upper(), *DERIVED),
+    ("__schema", DB_SCHEMA, lambda a: a["__schema"] == a["snowflake_schema"].upper(), *DERIVED),
+    ("__fn_prefix", DB_SCHEMA, lambda a: a["__fn_prefix"] == f"{a['snowflake_database']}.{a['snowflake_schema']}.mlflow_".lower(), *DERIVED),
+    ("__mlflow_stage", (*DB_SCHEMA, "mlflow_stage_name"), lambda a: a["__mlflow_stage"] == f"@{a['snowflake_database']}.{a['snowflake_schema']}.{a['mlflow_stage_name']}".upper(), *DERIVED),
+    ("__data_stage", (*DB_SCHEMA, "data_stage_name"), lambda a: a["__data_stage"] == f"@{a['snowflake_database']}.{a['snowflake_schema']}.{a['data_stage_name']}".upper(), *DERIVED),
+    ("__api_integration", DB_SCHEMA, lambda a: a["__api_integration"] == f"{a['snowflake_database']}_{a['snowflake_schema']}_MLFLOW_API_INTEGRATION".upper(), *DERIVED),
+    ("__api_integration", DB_SCHEMA, lambda a: len(a["__api_integration"]) <= 255, *TOO_LONG),
+    ("__storage_integration", DB_SCHEMA, lambda a: a["__storage_integration"] == f"{a['snowflake_database']}_{a['snowflake_schema']}_MLFLOW_STORAGE_INTEGRATION".upper(), *DERIVED),
+    ("__storage_integration", DB_SCHEMA, lambda a: len(a["__storage_integration"]) <= 255, *TOO_LONG),
+    ("__gateway_url", ("mlflow_gateway_url",), lambda a: a["__gateway_url"] == (a["mlflow_gateway_url"] or GATEWAY_PLACEHOLDER), *DERIVED),
+    ("__artifact_store_url", ("mlflow_artifact_store_url", "cloud_provider"), lambda a: a["__artifact_store_url"] == (a["mlflow_artifact_store_url"] or STORE_PLACEHOLDERS[a["cloud_provider"]]), *DERIVED),
+    ("mlflow_experiment_name", ("mlflow_experiment_name",), lambda a: kedro_conf_carries(a["mlflow_experiment_name"]), "a ${ in it must start a whole ${...} expression: Kedro reads the merged snowflake.yml twice, and the second reading takes ${ for OmegaConf's syntax", "close the ${...}, or leave out the $"),
+    ("__experiment_name_conf", ("mlflow_experiment_name",), lambda a: a["__experiment_name_conf"] == omegaconf_text(a["mlflow_experiment_name"]), *DERIVED),
+]
+# fmt: on
 
 
 def find_problems(answers: dict, raw: dict, defaults: dict) -> dict[str, Problem]:
-    """Every broken rule, keyed by the field to fix (first problem per field)."""
-    problems = template_syntax_problems(raw, defaults)
-    check_field(problems, "project_name", project_name)
-    # repo_name/python_package follow project_name unless set explicitly; a bad
-    # project_name is reported once, on itself.
-    if "project_name" not in problems:
-        check_field(problems, "repo_name", repo_name)
-        check_field(problems, "python_package", python_package)
-    for field in SNOWFLAKE_IDENTIFIERS:
-        check_field(problems, field, identifier)
-    check_field(problems, "snowflake_account", account)
-    check_field(problems, "snowflake_user", user)
-    check_field(problems, "mlflow_experiment_name", experiment_name)
-    check_field(problems, "kedro_version", kedro_version)
-    check_field(problems, "cloud_provider", cloud_provider)
-    check_field(problems, "online_check", yes_no)
+    """Every broken rule, keyed by the field to fix (the first problem per field)."""
+    problems = raw_answer_problems(raw, defaults)
     cloud = answers.get("cloud_provider")
-    check_field(problems, "mlflow_gateway_url", gateway_url, cloud)
-    check_field(problems, "mlflow_artifact_store_url", artifact_store_url, cloud)
-    for field, validate in OPTIONAL_FORMATS.items():
-        check_field(problems, field, validate)
-    cross_field_problems(answers, problems)
-    sources = (
-        "snowflake_database",
-        "snowflake_schema",
-        "mlflow_stage_name",
-        "data_stage_name",
-    )
-    if not any(field in problems for field in sources):
-        for field, problem in derived_problems(answers).items():
-            problems.setdefault(field, problem)
-    return problems
+    cloud = cloud if isinstance(cloud, str) else ""
+    for field in CHECKS:
+        if field in problems or (
+            field in FOLLOW_PROJECT_NAME and "project_name" in problems
+        ):
+            continue
+        if problem := problem_with(field, answers.get(field), cloud):
+            problems[field] = problem
+    for field, reads, holds, rule, fix in ACROSS:
+        if field in problems or any(read in problems for read in reads):
+            continue
+        if not holds(answers):
+            problems[field] = Problem(rule, fix)
+    order = [*answers, *problems]  # the order of cookiecutter.json
+    return dict(sorted(problems.items(), key=lambda item: order.index(item[0])))
 
 
 def report(problems: dict[str, Problem], answers: dict) -> str:
@@ -601,8 +359,10 @@ def report(problems: dict[str, Problem], answers: dict) -> str:
     ]
     for field, problem in problems.items():
         value = answers.get(field) if problem.given is None else problem.given
-        rule = problem.rule.rstrip(".")
-        lines.append(f"  {field} = {show(value)}: {rule}. Fix: {problem.fix}.")
+        lines.append(
+            f"  {field} = {show(value)}: {problem.rule}.{problem.detail} "
+            f"Fix: {problem.fix}."
+        )
     return "\n".join(lines)
 
 

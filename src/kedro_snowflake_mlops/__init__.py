@@ -27,7 +27,18 @@ warnings.filterwarnings(
     category=UserWarning,
 )
 
-from .session.hook import SnowparkSessionHook  # noqa: E402 (after the filter)
-from .tracking.hook import MlflowTrackingHook  # noqa: E402
-
 __all__ = ["MlflowTrackingHook", "SnowparkSessionHook", "__version__"]
+
+
+def __getattr__(name: str):
+    """The hooks are imported when asked for, so that `kedro_snowflake_mlops.starters`
+    (read by every `kedro new`) and the post-generation hook stay quick."""
+    if name == "SnowparkSessionHook":
+        from .session.hook import SnowparkSessionHook  # noqa: PLC0415
+
+        return SnowparkSessionHook
+    if name == "MlflowTrackingHook":
+        from .tracking.hook import MlflowTrackingHook  # noqa: PLC0415
+
+        return MlflowTrackingHook
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -50,17 +50,42 @@ def read_snowflake_conf(config_loader: Any) -> dict[str, Any]:
 
 
 def project_config_loader(project: Path, env: str) -> Any:
-    """The project's own config loader for an env (its settings.py decides the class
-    and arguments), without creating a Kedro context, whose hooks would open a session."""
-    from kedro.framework.project import settings  # noqa: PLC0415 (needs the project)
-    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+    """The project's own config loader for an env, as `kedro run --env <env>` builds it
+    (the class and arguments of its settings.py), without creating a Kedro context,
+    whose hooks would open a session."""
+    import importlib  # noqa: PLC0415
+    import sys  # noqa: PLC0415
 
-    bootstrap_project(project)
-    return settings.CONFIG_LOADER_CLASS(
-        conf_source=str(project / settings.CONF_SOURCE),
+    from kedro.config import OmegaConfigLoader  # noqa: PLC0415
+
+    metadata = _kedro_metadata(project)
+    source = str((project / metadata.get("source_dir", "src")).resolve())
+    if source not in sys.path:
+        sys.path.insert(0, source)
+    settings = importlib.import_module(f"{metadata['package_name']}.settings")
+    loader_class = getattr(settings, "CONFIG_LOADER_CLASS", OmegaConfigLoader)
+    return loader_class(
+        conf_source=str(project / getattr(settings, "CONF_SOURCE", "conf")),
         env=env,
-        **settings.CONFIG_LOADER_ARGS,
+        **getattr(settings, "CONFIG_LOADER_ARGS", {}),
     )
+
+
+def _kedro_metadata(project: Path) -> dict[str, Any]:
+    """[tool.kedro] of the project's pyproject.toml."""
+    try:
+        import tomllib  # noqa: PLC0415
+    except ModuleNotFoundError:  # Python 3.10; Kedro depends on tomli there
+        import tomli as tomllib  # noqa: PLC0415
+
+    pyproject = project / "pyproject.toml"
+    try:
+        return tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["kedro"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(
+            f"{pyproject}: no readable [tool.kedro] table ({error}). Fix: run this in "
+            "a Kedro project folder"
+        ) from None
 
 
 def load_snowflake_block(project: Path, env: str) -> dict[str, Any]:

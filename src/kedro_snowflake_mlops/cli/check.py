@@ -38,7 +38,7 @@ def run_online(
     # Snowpark is imported here: --help and the offline check do not need it.
     from ..session.create import create_session  # noqa: PLC0415
 
-    config, credentials, _ = real_session_config(project, env)
+    config, credentials = real_session_config(project, env)
     try:
         session = create_session(config, credentials)
     except Exception as error:  # noqa: BLE001 (the connector's errors carry no secrets)

@@ -15,9 +15,9 @@ def project_path(metadata: Any) -> Path:
     return Path(getattr(metadata, "project_path", None) or Path.cwd())
 
 
-def real_session_config(project: Path, env: str) -> tuple[Any, Any, dict[str, Any]]:
-    """(session config, credentials, snowflake block) of an env that connects to a real
-    account; a configuration problem becomes one clear line, never a traceback."""
+def real_session_config(project: Path, env: str) -> tuple[Any, Any]:
+    """(session config, credentials) of an env that connects to a real account; a
+    configuration problem becomes one clear line, never a traceback."""
     from ..session.config import load_real_session  # noqa: PLC0415 (pydantic)
 
     try:
@@ -26,4 +26,4 @@ def real_session_config(project: Path, env: str) -> tuple[Any, Any, dict[str, An
         config, credentials = load_real_session(block.get("session"), loader, env)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
-    return config, credentials, block
+    return config, credentials

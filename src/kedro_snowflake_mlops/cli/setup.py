@@ -157,7 +157,7 @@ def connect(project: Path, env: str) -> Any:
 
     from ..session.config import connection_parameters  # noqa: PLC0415
 
-    config, credentials, _ = real_session_config(project, env)
+    config, credentials = real_session_config(project, env)
     parameters = connection_parameters(config, credentials)
     for key in CONNECTION_KEYS_NOT_USED:
         parameters.pop(key, None)

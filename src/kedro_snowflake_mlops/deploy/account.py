@@ -39,7 +39,7 @@ def connect(plan: Plan) -> Any:
     from ..cli.project import real_session_config  # noqa: PLC0415
     from ..session.config import connection_parameters  # noqa: PLC0415
 
-    config, credentials, _ = real_session_config(plan.project, plan.env)
+    config, credentials = real_session_config(plan.project, plan.env)
     parameters = connection_parameters(config, credentials)
     try:
         return snowflake.connector.connect(**parameters, paramstyle="qmark")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..conf import ConfigError, project_config_loader, read_snowflake_conf
-from ..tracking.config import FUNCTION_SIGNATURES
+from ..tracking.contract import FUNCTION_SIGNATURES
 from .inventory import SqlObject, normalize
 
 QUALIFIED_PARTS = 3  # database.schema.object

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any
 from kedro.framework.hooks import hook_impl
 
 from ..conf import read_snowflake_conf
-from .config import load_credentials, load_session_config
-from .create import create_session
 from .current import provided_session, set_run_session
 
 if TYPE_CHECKING:
@@ -38,6 +36,10 @@ class SnowparkSessionHook:
 
     @hook_impl(tryfirst=True)
     def after_context_created(self, context: Any) -> None:
+        # Imported here: settings.py imports this module for every `kedro` command.
+        from .config import load_credentials, load_session_config  # noqa: PLC0415
+        from .create import create_session  # noqa: PLC0415
+
         self.close()  # a second context in the same process replaces the first session
         if provided_session() is not None:
             # Inside a Snowflake procedure: its own session, whatever conf says.

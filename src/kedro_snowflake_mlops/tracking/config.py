@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..conf import ConfigError
+from .contract import FUNCTION_KEYS
 
 # One part of a Snowflake name: unquoted identifier (letters, digits, _ and $).
 _IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_$]*"
@@ -25,16 +26,6 @@ STAGE_NAME = (
     "^@" + rf"(?:{_IDENTIFIER}\.)?" * 2 + _IDENTIFIER + "(?:/[A-Za-z0-9._/-]*)?$"
 )
 
-# The names contract of the five external functions: argument types, in call order.
-# The tracking code calls them with these types; sql/05 must declare them so.
-FUNCTION_SIGNATURES = {
-    "experiment_get_by_name": ("VARCHAR",),
-    "run_create": ("VARCHAR", "VARCHAR", "NUMBER", "VARIANT"),
-    "run_update": ("VARCHAR", "VARCHAR", "NUMBER"),
-    "run_log_metric": ("VARCHAR", "VARCHAR", "FLOAT", "NUMBER", "NUMBER"),
-    "run_log_parameter": ("VARCHAR", "VARCHAR", "VARCHAR"),
-}
-FUNCTION_KEYS = tuple(FUNCTION_SIGNATURES)
 
 # How to fix each key, shown under the error (the value and the rule come from pydantic).
 _FIXES = {
@@ -96,7 +87,8 @@ class MlflowConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    experiment_name: str = Field(min_length=1, max_length=500)
+    # MLflow's SQL stores keep experiment names in a 256-character column.
+    experiment_name: str = Field(min_length=1, max_length=256)
     stage: str = Field(pattern=STAGE_NAME)
     functions: FunctionNames
     transport: Literal["direct", "external_functions", "external_access"] = "direct"

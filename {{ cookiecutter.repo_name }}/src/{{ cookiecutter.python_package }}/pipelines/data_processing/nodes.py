@@ -33,18 +33,24 @@ def _money(column: str):
 
 
 def preprocess_companies(companies: DataFrame) -> DataFrame:
-    return companies.with_column(
-        "IATA_APPROVED", _is_true("IATA_APPROVED")
-    ).with_column("COMPANY_RATING", _percentage("COMPANY_RATING"))
+    return companies.with_columns(
+        ["IATA_APPROVED", "COMPANY_RATING"],
+        [_is_true("IATA_APPROVED"), _percentage("COMPANY_RATING")],
+    )
 
 
 def preprocess_shuttles(shuttles: DataFrame) -> DataFrame:
-    return (
-        shuttles.drop_duplicates()
-        .with_column("D_CHECK_COMPLETE", _is_true("D_CHECK_COMPLETE"))
-        .with_column("MOON_CLEARANCE_COMPLETE", _is_true("MOON_CLEARANCE_COMPLETE"))
-        .with_column("PRICE", _money("PRICE"))
+    # One with_columns, then one DISTINCT: each step is a new SELECT, and the local
+    # emulator recomputes everything before a step to learn its columns.
+    cleaned = shuttles.with_columns(
+        ["D_CHECK_COMPLETE", "MOON_CLEARANCE_COMPLETE", "PRICE"],
+        [
+            _is_true("D_CHECK_COMPLETE"),
+            _is_true("MOON_CLEARANCE_COMPLETE"),
+            _money("PRICE"),
+        ],
     )
+    return cleaned.drop_duplicates()
 
 
 def create_model_input_table(
