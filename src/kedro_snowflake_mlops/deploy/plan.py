@@ -247,7 +247,10 @@ def make_plan(project: Path, env: str, pipeline: str | None = None) -> Plan:
 
     from ..tracking.config import load_mlflow_config  # noqa: PLC0415
 
-    loader = project_config_loader(project, env)  # bootstraps the project
+    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+
+    bootstrap_project(project)  # the project's settings, package and pipelines
+    loader = project_config_loader(project, env)
     pipelines = kedro_project.pipelines
     block = read_snowflake_conf(loader)
     deploy = load_deploy_config(block)
