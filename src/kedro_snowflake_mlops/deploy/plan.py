@@ -244,10 +244,9 @@ class Plan:
 def make_plan(project: Path, env: str, pipeline: str | None = None) -> Plan:
     """Read conf/<env>, group the pipeline's nodes and resolve the code to ship."""
     from kedro.framework import project as kedro_project  # noqa: PLC0415
+    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
 
     from ..tracking.config import load_mlflow_config  # noqa: PLC0415
-
-    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
 
     bootstrap_project(project)  # the project's settings, package and pipelines
     loader = project_config_loader(project, env)
