@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .bundle import build_bundle
-from .local_graph import EVENT
+from .local_graph import EVENT, PATCHES_VARIABLE
 from .packaging import canonical
 from .plan import Plan
 
@@ -101,10 +101,24 @@ def run_local(
         }
         spec_file = folder / "spec.json"
         spec_file.write_text(json.dumps(spec), encoding="utf-8")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "KEDRO_DISABLE_TELEMETRY": "true"}
+        env = procedure_environment(os.environ)
         return _watch(
             [sys.executable, "-I", "-S", "-c", BOOTSTRAP, str(spec_file)], env, echo
         )
+
+
+def procedure_environment(environ: dict[str, str]) -> dict[str, str]:
+    """What the process that plays Snowflake inherits: not this shell's Kedro, MLflow or
+    Snowflake settings (a procedure has none of them: `kedro` itself sets
+    KEDRO_LOGGING_CONFIG to the project's conf/logging.yml, and credentials must never
+    reach a procedure), except the emulation's own patches file."""
+    kept = {
+        key: value
+        for key, value in environ.items()
+        if not key.startswith(("KEDRO_", "MLFLOW_", "SNOWFLAKE_"))
+        or key == PATCHES_VARIABLE
+    }
+    return {**kept, "PYTHONUNBUFFERED": "1", "KEDRO_DISABLE_TELEMETRY": "true"}
 
 
 def _watch(command: list[str], env: dict, echo: Callable[[str], None]) -> GraphRun:
