@@ -178,3 +178,14 @@ def test_run_no_wait_only_starts_the_graph(project, tmp_path):
         result = invoke(run, project, "--no-wait")
     assert result.exit_code == 0, result.output
     assert not any(s.startswith("SELECT TASK") for s in account.statements())
+
+
+def test_transport_direct_is_refused_for_an_account_before_connecting(
+    project, tmp_path
+):
+    account = Account(tmp_path)
+    with account.server.serving():
+        result = invoke(deploy, project, "--env", "local")
+    assert result.exit_code == 1
+    assert "snowflake.mlflow.transport is direct in env local" in result.output
+    assert account.server.queries == []

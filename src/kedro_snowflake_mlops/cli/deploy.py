@@ -59,6 +59,10 @@ def deploy(metadata: Any, pipeline: str | None, env: str, dry_run: bool) -> None
         return
     from ..deploy.account import deploy_to_account  # noqa: PLC0415
 
+    try:
+        plan.refuse_for_account()
+    except ConfigError as error:
+        raise click.ClickException(f"cannot deploy: {error}") from None
     deploy_to_account(plan, click.echo)
 
 

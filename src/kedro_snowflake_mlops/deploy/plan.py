@@ -83,6 +83,16 @@ class Plan:
         names += [self.conf_archive, *self.input_file_names().values(), MANIFEST]
         return names
 
+    def refuse_for_account(self) -> None:
+        """What can run offline but not inside Snowflake."""
+        if self.mlflow.transport == "direct":
+            raise PlanError(
+                f"snowflake.mlflow.transport is direct in env {self.env}: inside "
+                "Snowflake the MLflow client cannot reach a tracking store without "
+                "external access. Fix: deploy with --env snowflake (transport "
+                "external_functions) or set transport external_access (sql/80)"
+            )
+
     # --- what the procedure reads -------------------------------------------------------
     def manifest(
         self, tracking_uri: str | None = None, project_root: str | None = None

@@ -246,7 +246,9 @@ def run_group(session, manifest, context: TaskContext, workdir: Path, step: str)
     join_run(JoinedRun(run, manifest.get("tracking_uri")))
     failed = _failed_node_hook()
     try:
-        _loader(manifest, workdir)  # configures the project
+        from kedro.framework.project import configure_project  # noqa: PLC0415
+
+        configure_project(manifest["package_name"])
         with KedroSession.create(
             project_path=workdir,
             env=manifest["env"],
@@ -254,7 +256,7 @@ def run_group(session, manifest, context: TaskContext, workdir: Path, step: str)
         ) as kedro_session:
             kedro_session._hook_manager.register(failed)
             kedro_session.run(
-                pipeline_name=manifest["pipeline"], node_names=group["nodes"]
+                pipeline_names=[manifest["pipeline"]], node_names=group["nodes"]
             )
     except Exception as error:
         node = failed.node or ",".join(group["nodes"])
