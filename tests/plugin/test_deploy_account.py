@@ -189,3 +189,20 @@ def test_transport_direct_is_refused_for_an_account_before_connecting(
     assert result.exit_code == 1
     assert "snowflake.mlflow.transport is direct in env local" in result.output
     assert account.server.queries == []
+
+
+def test_the_plan_s_sql_splits_as_snowflake_connector_splits_it(project):
+    """deploy sends its statements one by one; written out as a script (what the dry run
+    shows) snowflake-connector's own splitter must find exactly the same ones, $$ CONFIG
+    and multi-line CREATE PROCEDURE included."""
+    from io import StringIO  # noqa: PLC0415
+
+    from snowflake.connector.util_text import split_statements  # noqa: PLC0415
+
+    from kedro_snowflake_mlops.deploy.plan import make_plan  # noqa: PLC0415
+
+    plan = make_plan(project, "snowflake")
+    statements = plan.statements(plan.manifest()["deploy_id"])
+    script = "".join(f"{s};\n\n" for s in statements)
+    split = [s.strip().rstrip(";") for s, _ in split_statements(StringIO(script))]
+    assert [s for s in split if s] == statements

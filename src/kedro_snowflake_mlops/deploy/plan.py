@@ -171,8 +171,11 @@ class Plan:
             f"  WAREHOUSE = {self.deploy.warehouse}",
         ]
         if step == ROOT:
+            # The graph's config (docs.snowflake.com/en/sql-reference/sql/create-task,
+            # CONFIG = $${...}$$): which deploy made these tasks. The root compares it
+            # with the staged manifest, so tasks and code of two deploys never mix.
             config = json.dumps({"deploy_id": manifest_id})
-            lines.append(f"  CONFIG = '{config}'")
+            lines.append(f"  CONFIG = $${config}$$")
         elif step == FINALIZER:
             lines.append(f"  FINALIZE = {self.task(ROOT)}")
         else:
@@ -191,7 +194,9 @@ class Plan:
             self.procedure_sql(),
         ]
         statements += [self.task_sql(step, manifest_id) for step in self.steps]
-        # Binds the root's name: the one value here that is not part of a DDL.
+        # Resumes the root and every task after it, so that EXECUTE TASK runs the whole
+        # graph (docs: system_task_dependents_enable); binds the root's name, the one
+        # value here that is not part of a DDL.
         statements.append("SELECT SYSTEM$TASK_DEPENDENTS_ENABLE(?)")
         return statements
 

@@ -144,6 +144,13 @@ def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> s
     from ..tracking.values import prepare_params, prepare_tags  # noqa: PLC0415
 
     group_id = context.graph_run_id()
+    deployed = context.graph_config().get("deploy_id")
+    if deployed != manifest["deploy_id"]:
+        raise RuntimeError(
+            f"the tasks were created by deploy {deployed}, the staged code by deploy "
+            f"{manifest['deploy_id']}: an earlier `kedro snowflake deploy` stopped half "
+            "way. Fix: run `kedro snowflake deploy` again"
+        )
     loader, config, transport = _tracking(manifest, workdir)
     params = prepare_params(dict(loader["parameters"])).values
     tags = prepare_tags(
