@@ -8,6 +8,7 @@ graph, offline, in Snowpark local testing); destroy removes what deploy created.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,12 @@ def run_locally(plan: Any) -> None:
         f"testing; the procedure imports only the {len(plan.import_names())} files "
         "deploy would upload):"
     )
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if here != plan.deploy.runtime_version:
+        click.echo(
+            f"  (this is Python {here}; the procedure runs "
+            f"{plan.deploy.runtime_version}, snowflake.deploy.runtime_version)"
+        )
     result = run_local(plan, click.echo)
     log = plan.project / LOCAL_LOG
     log.write_text(result.output, encoding="utf-8")
