@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -157,6 +156,3 @@ def destroy(metadata: Any, pipeline: str | None, env: str) -> None:
     from ..deploy.account import destroy_on_account  # noqa: PLC0415
 
     destroy_on_account(plan, click.echo)
-
-
-__all__ = ["deploy", "destroy", "run", "Path"]
