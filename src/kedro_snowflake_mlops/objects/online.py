@@ -229,7 +229,43 @@ def check_online(
             row = privilege_row(obj, role, grants)
             if row is not None:
                 rows.append(row)
+        rows += task_graph_rows(report, role, grants)
     rows.append(lookup_row(lookup, experiment_function, experiment_name))
+    return rows
+
+
+def task_graph_rows(report: OfflineReport, role: str, grants: dict) -> list[CheckRow]:
+    """What `kedro snowflake deploy` and `run` need of the role (sql/07), when the
+    project deploys a task graph: EXECUTE TASK on the account (only ACCOUNTADMIN grants
+    it), CREATE TASK and CREATE PROCEDURE on the schema."""
+    code_stage = next(
+        (o for o in report.expected if o.source == "snowflake.deploy.code_stage"), None
+    )
+    schema = next((o.name for o in report.expected if o.kind == "SCHEMA"), "")
+    if code_stage is None or not schema:
+        return []
+    on_account = set().union(
+        *(held for (kind, _), held in grants.items() if kind == "ACCOUNT")
+    )
+    on_schema = grants.get(("SCHEMA", schema), set())
+    rows = []
+    for privilege, held, on, grant_on in (
+        ("EXECUTE TASK", on_account, "the account", "ACCOUNT"),
+        ("CREATE TASK", on_schema, schema, f"SCHEMA {schema}"),
+        ("CREATE PROCEDURE", on_schema, schema, f"SCHEMA {schema}"),
+    ):
+        wanted = f"{privilege} on {on} for role {role}"
+        if privilege in held or "OWNERSHIP" in held:
+            rows.append(CheckRow(privilege, wanted, "ok"))
+        else:
+            rows.append(
+                CheckRow(
+                    privilege,
+                    wanted,
+                    "no grant",
+                    f"GRANT {privilege} ON {grant_on} TO ROLE {role} (sql/07_task_graph.sql)",
+                )
+            )
     return rows
 
 
