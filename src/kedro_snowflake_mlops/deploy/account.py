@@ -29,6 +29,7 @@ from .plan import Plan
 from .procedure import FINALIZER, ROOT
 
 POLL_SECONDS = 5.0
+NOW_MS = "SELECT DATE_PART(EPOCH_MILLISECOND, CURRENT_TIMESTAMP())"
 WAIT_SECONDS = 3600.0
 
 
@@ -120,7 +121,10 @@ def deploy_to_account(plan: Plan, echo: Callable[[str], None]) -> None:
 def run_on_account(plan: Plan, echo: Callable[[str], None], wait: bool = True) -> None:
     connection = connect(plan)
     try:
-        started_ms = int(time.time() * 1000)
+        # Snowflake's clock, which the procedure's ledger rows use too (not this
+        # machine's, which may be off by minutes).
+        ((now,),) = execute(connection, NOW_MS)
+        started_ms = int(now)
         execute(connection, f"EXECUTE TASK {plan.task(ROOT)}")
         echo(f"Started {plan.task(ROOT)}.")
         if not wait:
