@@ -128,6 +128,15 @@ def report(
         click.echo(
             f"MLflow run {run['run_id']}: {outcome.get('status')}; {how_to_open(plan, run)}"
         )
+    elif outcome:
+        click.echo(
+            "MLflow: nothing tracked (the root could not create the run; its log says why)"
+        )
+    if finalizer.get("state") == "FAILED" and not failed:
+        raise click.ClickException(
+            f"every group of nodes succeeded, but the finalizer failed, so the MLflow run "
+            f"may still say RUNNING: {finalizer.get('error', '')}"
+        )
     if failed or code != 0 or outcome.get("status") != "FINISHED":
         first = failed[0] if failed else {}
         node = outcome.get("failed_node") or first.get("task", "?")
