@@ -217,3 +217,23 @@ def test_external_access_the_mlflow_client_inside_the_procedure(
     baked, _ = project
     assert TOKEN not in output
     assert TOKEN not in (baked.path / "snowflake-run-local.log").read_text()
+
+
+def test_mlflow_unreachable_under_warn_runs_the_graph_untracked(project, tmp_path):
+    """on_failure: warn (the default): the root cannot create the run, says so, and no
+    task creates one of its own; every node still runs."""
+    from support.mlflow_server import free_port  # noqa: PLC0415
+
+    variables = {
+        "BRIDGE_URL": f"http://127.0.0.1:{free_port()}/call",
+        "BRIDGE_FUNCTIONS": json.dumps({PREFIX + n: a for n, a in ARITIES.items()}),
+    }
+    result = run_graph(project, "tg_ef", **variables)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert re.search(r"FINALIZER\s+SUCCEEDED", output)
+    assert "MLflow: nothing tracked" in output
+    baked, _ = project
+    log = (baked.path / "snowflake-run-local.log").read_text()
+    assert "no run for this graph run" in log
+    assert "Connection refused" in log

@@ -188,7 +188,11 @@ def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> s
     except Exception as error:
         if config.on_failure == "fail":
             raise
-        logger.warning("MLflow: no run for this graph run (%s); tracking is off", error)
+        logger.warning(
+            "MLflow: no run for this graph run (%s); tracking is off for it "
+            "(snowflake.mlflow.on_failure: warn)",
+            innermost(error),
+        )
         handed = None
     finally:
         transport.close()
@@ -210,6 +214,17 @@ def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> s
     )
     context.set_return_value(value)
     return value
+
+
+def innermost(error: BaseException) -> str:
+    """The first error of a chain: Snowpark wraps what a function raised."""
+    seen = {id(error)}
+    while (inner := error.__cause__ or error.__context__) is not None and id(
+        inner
+    ) not in seen:
+        seen.add(id(inner))
+        error = inner
+    return f"{type(error).__name__}: {error}"
 
 
 def _statements(transport: Any) -> str:
