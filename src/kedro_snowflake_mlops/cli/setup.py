@@ -175,7 +175,7 @@ def connect(project: Path, env: str) -> Any:
     "--apply",
     "apply_",
     is_flag=True,
-    help="Run the setup scripts (01-89) on Snowflake instead of printing them.",
+    help="Run the setup scripts (01-79) on Snowflake instead of printing them.",
 )
 @click.option(
     "--with-smoke-test",
