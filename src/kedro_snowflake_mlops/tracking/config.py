@@ -39,7 +39,7 @@ _FIXES = {
     "functions": f"list exactly these five keys: {', '.join(FUNCTION_KEYS)}",
     "transport": (
         "use `direct` (MLflow client, offline default), `external_functions` or "
-        "`external_access` (inside a Snowflake procedure, see sql/08)"
+        "`external_access` (inside a Snowflake procedure, see sql/80)"
     ),
     "tracking_uri": "use e.g. sqlite:///mlflow.db or http://127.0.0.1:5000",
     "on_failure": "use `warn` (keep running) or `fail` (stop the run)",
