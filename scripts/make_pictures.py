@@ -1,11 +1,14 @@
 """Regenerate every picture of docs/ from a freshly baked demo project.
 
     python scripts/make_pictures.py            # writes docs/images/*.png
+    python scripts/make_pictures.py --task-graph-only   # only task_graph.png (Graphviz)
 
 What it does, the way a user would: bake the template with its default answers, run the
 demo offline (`kedro run`), then
   - pipeline.png: the demo's pipelines, drawn from the project's own Kedro pipeline
     objects and catalog (Graphviz `dot`: apt-get install graphviz);
+  - task_graph.png: the task graph `kedro snowflake deploy` would create, drawn from the
+    demo's real deploy plan (the same grouping and names as `deploy --dry-run`);
   - predicted_vs_actual.png: the plot the run logged to MLflow, downloaded from the run;
   - mlflow_run.png, mlflow_experiment.png: `mlflow ui` over the run's store, photographed
     by headless Chromium (apt-get install chromium; pip install playwright).
@@ -200,6 +203,73 @@ def draw_pipeline(project: Path, target: Path) -> None:
     )
 
 
+# --- the task graph --------------------------------------------------------------------
+
+
+def task_graph_dot(plan) -> str:
+    """Root, one box per task (its nodes listed), finalizer; edges as deploy makes them."""
+    root, finalizer = plan.task("ROOT"), plan.task("FINALIZER")
+    short = plan.deploy.task_prefix.split(".")[-1] + "_"
+
+    def label(name: str) -> str:
+        return name.rsplit(".", maxsplit=1)[-1].removeprefix(short)
+
+    lines = [
+        "digraph tasks {",
+        '  graph [rankdir=LR, fontname="Helvetica", nodesep=0.25, ranksep=0.5, pad=0.3, '
+        f"labelloc=b, label=<<br/>task graph {quote(plan.deploy.task_prefix)[1:-1]}_*: "
+        "every task calls one procedure with its group's name>];",
+        '  node [fontname="Helvetica", fontsize=11, shape=box, style="rounded,filled", '
+        'fillcolor="#FFFFFF", color="#333333"];',
+        '  edge [color="#666666", arrowsize=0.7];',
+        f'  {quote(root)} [label=<<b>ROOT</b><br/>starts the MLflow run>, fillcolor="#DDF5E6"];',
+        f"  {quote(finalizer)} [label=<<b>FINALIZER</b><br/>always runs: ends the run<br/>"
+        'FINISHED or FAILED>, fillcolor="#DDF5E6", style="rounded,filled,dashed"];',
+    ]
+    for group in plan.groups:
+        nodes = "<br/>".join(f"node {n}" for n in group.nodes)
+        lines.append(
+            f"  {quote(plan.task(group.name))} [label=<<b>{label(plan.task(group.name))}"
+            f'</b><br/><font point-size="9">{nodes}</font>>, fillcolor="#D4F1FC"];'
+        )
+        for before in group.after or ["ROOT"]:
+            lines.append(
+                f"  {quote(plan.task(before))} -> {quote(plan.task(group.name))};"
+            )
+    lines.append(
+        f'  {quote(root)} -> {quote(finalizer)} [style=dotted, label="FINALIZE"];'
+    )
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def draw_task_graph(project: Path, target: Path) -> None:
+    from kedro_snowflake_mlops.deploy.plan import make_plan  # noqa: PLC0415
+
+    dot = shutil.which("dot")
+    if dot is None:
+        raise SystemExit("Graphviz `dot` is missing: apt-get install graphviz")
+    source = task_graph_dot(make_plan(project, "snowflake"))
+    subprocess.run(
+        [dot, "-Tpng", "-Gdpi=110", "-o", str(target)],
+        input=source,
+        text=True,
+        check=True,
+    )
+
+
+def bake_only(workdir: Path) -> Path:
+    subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", str(REPO_ROOT)],
+        cwd=workdir,
+        env=quiet_env(),
+        check=True,
+        capture_output=True,
+    )
+    (project,) = [p for p in workdir.iterdir() if (p / "pyproject.toml").is_file()]
+    return project
+
+
 # --- MLflow -------------------------------------------------------------------------
 
 
@@ -239,7 +309,13 @@ def photograph_mlflow_ui(ui: MlflowUi, run_id: str, images: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=Path, default=REPO_ROOT / "docs" / "images")
+    parser.add_argument("--task-graph-only", action="store_true")
     args = parser.parse_args()
+    if args.task_graph_only:
+        with tempfile.TemporaryDirectory(prefix="make-pictures-") as workdir:
+            draw_task_graph(bake_only(Path(workdir)), args.images / "task_graph.png")
+        print("wrote docs/images/task_graph.png")
+        return 0
     if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} is missing: apt-get install chromium")
     args.images.mkdir(parents=True, exist_ok=True)
@@ -247,6 +323,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="make-pictures-") as workdir:
         project, run_id = bake_and_run(Path(workdir))
         draw_pipeline(project, args.images / "pipeline.png")
+        draw_task_graph(project, args.images / "task_graph.png")
         download_logged_plot(project, run_id, args.images / "predicted_vs_actual.png")
         ui = start_mlflow_ui(project)
         try:

@@ -509,3 +509,56 @@ def test_param_keys_mlflow_refuses_fail_the_call_with_its_message(functions, key
         functions("run_log_parameter", [[run_id, key, "v"]])
     assert error.value.status == 400
     assert "INVALID_PARAMETER_VALUE" in error.value.body
+
+
+# --- run_set_tag (sql/07) -> runs/log-batch with tags ----------------------------------
+
+
+def set_tag(functions, rows: list[list], one_batch: bool = False) -> list:
+    conf = yaml.safe_load(
+        (functions.project.path / "conf/base/snowflake.yml").read_text()
+    )
+    name = conf["snowflake"]["deploy"]["tag_function"]
+    call = functions.emulator.call_batch if one_batch else functions.emulator.call
+    return call(name, rows)
+
+
+def stored_tags(functions, run_id: str) -> dict[str, str]:
+    data = functions.run(run_id)["data"]
+    return {tag["key"]: tag["value"] for tag in data.get("tags", [])}
+
+
+def test_tags_of_one_statement_go_in_one_request_and_arrive_verbatim(functions):
+    run_id = functions.new_run()
+    values = [v for v in HOSTILE_VALUES if len(v) <= 8000]
+    rows = [[run_id, f"kedro.t{i}", value] for i, value in enumerate(values)]
+    before = functions.requests
+    assert set_tag(functions, rows) == [True] * len(rows)
+    assert functions.requests - before == 1
+    tags = stored_tags(functions, run_id)
+    assert {row[1]: tags[row[1]] for row in rows} == {row[1]: row[2] for row in rows}
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            lambda r: [[r, f"t{i}", "v"] for i in range(101)],
+            "1 to 100 tags per request",
+        ),
+        (
+            lambda r: [[r, "a", "1"], ["0" * 32, "b", "2"]],
+            "one batch holds tags of runs",
+        ),
+        (lambda r: [[r, "a", "1"], [r, "a", "1"]], "appears twice in one batch"),
+        (lambda r: [[r, "big", "x" * 8001]], "MLflow keeps at most 8000"),
+    ],
+    ids=["over-100", "mixed-runs", "repeated-key", "over-8000"],
+)
+def test_tag_batches_mlflow_would_refuse_are_refused_clearly(functions, rows, message):
+    run_id = functions.new_run()
+    with pytest.raises(ExternalFunctionError, match=message):
+        set_tag(functions, rows(run_id), one_batch=True)
+    assert not any(
+        k.startswith(("t", "a", "b", "big")) for k in stored_tags(functions, run_id)
+    )

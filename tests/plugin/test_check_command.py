@@ -58,8 +58,8 @@ def show_rows(report) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
                 "Y" if obj.kind == "EXTERNAL FUNCTION" else "N"
             )
         if obj.kind.endswith("INTEGRATION"):
-            row["type"] = (
-                "EXTERNAL_API" if obj.kind.startswith("API") else "EXTERNAL_STAGE"
+            row["type"] = {"API": "EXTERNAL_API", "EXTERNAL": "EXTERNAL_ACCESS"}.get(
+                obj.kind.split()[0], "EXTERNAL_STAGE"
             )
         kind = {"EXTERNAL FUNCTION": "FUNCTIONS", "FUNCTION": "FUNCTIONS"}.get(obj.kind)
         if kind is None:
@@ -78,6 +78,12 @@ def show_rows(report) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
             grants.append(
                 {"privilege": privilege, "granted_on": granted_on, "name": name}
             )
+    schema = next(o.name for o in report.expected if o.kind == "SCHEMA")
+    grants += [  # sql/07, for the task graph
+        {"privilege": "EXECUTE TASK", "granted_on": "ACCOUNT", "name": "MYORG_ACCT"},
+        {"privilege": "CREATE TASK", "granted_on": "SCHEMA", "name": schema},
+        {"privilege": "CREATE PROCEDURE", "granted_on": "SCHEMA", "name": schema},
+    ]
     return objects, {role: grants}
 
 
@@ -395,6 +401,7 @@ def test_no_placeholders_left_says_all_checks_passed(project_copy, monkeypatch):
             text,
         )
         text = re.sub(r"<BUCKET>", "my-bucket", text)
+        text = re.sub(r"<MLFLOW_HOST>", "mlflow.example.com", text)
         text = re.sub(
             r"<AWS_(API|STORAGE)_ROLE_ARN>", "arn:aws:iam::123456789012:role/r", text
         )
@@ -403,3 +410,18 @@ def test_no_placeholders_left_says_all_checks_passed(project_copy, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "All checks passed." in result.output
     assert "Warning" not in result.output
+
+
+def test_a_role_without_execute_task_is_told_the_grant_of_sql_07(report):
+    objects, grants = show_rows(report)
+    (role,) = grants
+    grants[role] = [g for g in grants[role] if g["privilege"] != "EXECUTE TASK"]
+    rows = by_object(
+        online(report, FakeSnowflakeServer(objects=objects, grants=grants))
+    )
+    row = rows[("EXECUTE TASK", "EXECUTE TASK on the account for role MLOPS_DEMO_ROLE")]
+    assert row.found == "no grant"
+    assert row.fix == (
+        "GRANT EXECUTE TASK ON ACCOUNT TO ROLE MLOPS_DEMO_ROLE (sql/07_task_graph.sql)"
+    )
+    assert rows[("CREATE TASK", "CREATE TASK on DEMO.DEMO for role MLOPS_DEMO_ROLE")].ok

@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -79,6 +80,9 @@ class FakeSnowflakeServer:
     grants: dict[str, Rows] = field(default_factory=dict)
     on_statement: Callable[[str, list[Any]], Rows] | None = None
     queries: list[tuple[str, list[Any]]] = field(default_factory=list)
+    # PUT: the files land in <stage_root>/<stage location> (the connector's own local
+    # file-system storage client copies them, as it would upload them to a cloud stage).
+    stage_root: Path | None = None
 
     @contextmanager
     def serving(self) -> Iterator[FakeSnowflakeServer]:
@@ -108,6 +112,8 @@ class FakeSnowflakeServer:
                 },
             }
         if "/queries/v1/query-request" in url:
+            if body["sqlText"].lstrip().upper().startswith("PUT "):
+                return self._put(body["sqlText"])
             return self._query(body["sqlText"], body.get("bindings") or {})
         return {"success": True, "data": {}}
 
@@ -124,6 +130,46 @@ class FakeSnowflakeServer:
                 "data": {"queryId": "fake-query", "sqlState": "42000"},
             }
         return {"success": True, "data": _result(rows)}
+
+    def _put(self, sql: str) -> dict[str, Any]:
+        """What Snowflake answers to PUT: where to upload (here a local folder)."""
+        self.queries.append((sql, []))
+        match = re.fullmatch(
+            r"PUT\s+'file://(?P<source>[^']+)'\s+'?(?P<stage>@[^'\s]+?)/?'?(?P<options>\s.*)?",
+            sql.strip(),
+            re.IGNORECASE | re.DOTALL,
+        )
+        if match is None or self.stage_root is None:
+            return {
+                "success": False,
+                "code": "001003",
+                "message": f"SQL compilation error: cannot PUT here: {sql[:80]}",
+                "data": {"queryId": "fake-query", "sqlState": "42000"},
+            }
+        target = self.stage_root / match["stage"].lstrip("@")
+        target.mkdir(parents=True, exist_ok=True)
+        return {
+            "success": True,
+            "data": {
+                "queryId": "fake-put",
+                "command": "UPLOAD",
+                "src_locations": [match["source"]],
+                "parallel": 1,
+                "overwrite": "OVERWRITE = TRUE" in sql.upper(),
+                "autoCompress": False,
+                "sourceCompression": "none",
+                "encryptionMaterial": None,
+                "stageInfo": {
+                    "locationType": "LOCAL_FS",
+                    "location": str(target),
+                    "path": "",
+                    "region": None,
+                    "endPoint": None,
+                    "creds": {},
+                    "isClientSideEncrypted": False,
+                },
+            },
+        }
 
     def answer(self, sql: str, values: list[Any]) -> Rows:
         """What Snowflake would return for one statement."""
@@ -142,7 +188,9 @@ class FakeSnowflakeServer:
         if grants:
             return self.grants.get(_identifier(grants[1]), [])
         show = re.fullmatch(
-            r"SHOW (?:USER )?(\w+) LIKE \?(?: IN ACCOUNT)?", sql.strip(), re.IGNORECASE
+            r"SHOW (?:USER )?(\w+(?: \w+)?) LIKE \?(?: IN (?:ACCOUNT|SCHEMA [\w.]+))?",
+            sql.strip(),
+            re.IGNORECASE,
         )
         if show:
             rows = self.objects.get(show[1].upper(), [])

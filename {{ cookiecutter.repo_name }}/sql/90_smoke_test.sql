@@ -3,8 +3,8 @@
 --
 -- Role needed : {{ cookiecutter.snowflake_role }}.
 -- Creates     : no Snowflake object; in MLflow, one run named sql-smoke-test in
---               experiment {{ cookiecutter.mlflow_experiment_name }} with one metric and one param, FINISHED.
--- Expects     : everything from 01-06, the cloud side of 03 done, the MLflow server
+--               experiment {{ cookiecutter.mlflow_experiment_name }} with one metric, one param and one tag, FINISHED.
+-- Expects     : everything from 01-07, the cloud side of 03 done, the MLflow server
 --               reachable through the gateway, and the experiment created in MLflow
 --               (for example: mlflow experiments create -n <name>, with MLFLOW_TRACKING_URI set).
 --
@@ -34,6 +34,9 @@ SET run_id = (
 SELECT {{ cookiecutter.__fn_prefix }}run_log_metric($run_id, 'smoke_metric', 1.0, 0, DATE_PART(EPOCH_MILLISECOND, CURRENT_TIMESTAMP())) AS logged_metric;
 
 SELECT {{ cookiecutter.__fn_prefix }}run_log_parameter($run_id, 'smoke_param', 'ok') AS logged_param;
+
+-- The tag function of 07 (the task graph's finalizer tags a FAILED run with it).
+SELECT {{ cookiecutter.__fn_prefix }}run_set_tag($run_id, 'smoke_tag', 'ok') AS tagged;
 
 -- The result: the run info with status FINISHED; open the run in the MLflow UI by its run_id.
 SELECT

@@ -3,10 +3,14 @@
 --
 -- Role needed : ACCOUNTADMIN (it owns the integrations and the project role, and inherits
 --               SYSADMIN, which owns the database and the warehouse).
--- Drops       : the storage integration (06) and the API integration (03); database
+-- Drops       : the external access integration (80), the storage integration (06)
+--               and the API integration (03); database
 --               {{ cookiecutter.__db }} (02) and with it everything inside it: schema {{ cookiecutter.__db }}.{{ cookiecutter.__schema }} and its
 --               tables, the data stage (02), the translators (04), the external
---               functions (05) and the MLflow stage (06); the warehouse (02); the role (01).
+--               functions (05), the MLflow stage (06), the code stage, the tag function
+--               and whatever `kedro snowflake deploy` created (07: procedure, tasks,
+--               runs table), the network rule and the secret (80); the warehouse (02);
+--               the role (01), whose EXECUTE TASK grant (07) goes with it.
 -- Expects     : nothing. Every DROP says IF EXISTS, so the script can be run again, and
 --               after a setup that stopped half-way.
 --
@@ -20,6 +24,7 @@ USE ROLE ACCOUNTADMIN;
 -- The integrations first: they are account objects that DROP DATABASE leaves behind, and
 -- dropping them first cuts Snowflake off from the gateway and the bucket at once, even if
 -- a later statement fails.
+DROP INTEGRATION IF EXISTS {{ cookiecutter.__access_integration }};
 DROP STORAGE INTEGRATION IF EXISTS {{ cookiecutter.__storage_integration }};
 DROP API INTEGRATION IF EXISTS {{ cookiecutter.__api_integration }};
 

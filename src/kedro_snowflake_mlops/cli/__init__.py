@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from . import check, setup
+from . import check, deploy, setup
 
 
 @click.group(name="kedro-snowflake-mlops")
@@ -15,8 +15,12 @@ def commands() -> None:
 
 @commands.group()
 def snowflake() -> None:
-    """Set up, check and run this project's Snowflake objects (see sql/README.md)."""
+    """Set up and check the Snowflake objects (sql/README.md); deploy, run and destroy
+    the pipeline as a task graph inside Snowflake."""
 
 
 snowflake.add_command(check.check)
 snowflake.add_command(setup.setup)
+snowflake.add_command(deploy.deploy)
+snowflake.add_command(deploy.run)
+snowflake.add_command(deploy.destroy)

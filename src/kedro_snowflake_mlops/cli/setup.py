@@ -25,7 +25,9 @@ from ..objects.online import SHOW_QUERIES, run_query
 from ..objects.report import PLACEHOLDER
 from .project import project_path, real_session_config
 
-# 90_smoke_test and 99_teardown are run on purpose, not as part of the setup.
+# 90_smoke_test and 99_teardown are run on purpose, not as part of the setup; 80-89
+# are optional set-ups (80_external_access: only for transport external_access).
+FIRST_OPTIONAL_SCRIPT = 80
 FIRST_NON_SETUP_SCRIPT = 90
 TEARDOWN_SCRIPT = 99
 # The scripts name every object in full and switch roles, so the connection must not
@@ -52,7 +54,11 @@ class Script:
 
     @property
     def is_setup(self) -> bool:
-        return self.number < FIRST_NON_SETUP_SCRIPT
+        return self.number < FIRST_OPTIONAL_SCRIPT
+
+    @property
+    def is_optional(self) -> bool:
+        return FIRST_OPTIONAL_SCRIPT <= self.number < FIRST_NON_SETUP_SCRIPT
 
 
 def split_script(text: str) -> list[str]:
@@ -88,7 +94,13 @@ def print_dry_run(scripts: list[Script]) -> None:
         "Scripts in sql/, in the order to run them (dry run: nothing is executed)."
     )
     for script in scripts:
-        applied = "applied by --apply" if script.is_setup else "run it yourself"
+        applied = (
+            "applied by --apply"
+            if script.is_setup
+            else "optional: --apply --with-external-access"
+            if script.is_optional
+            else "run it yourself"
+        )
         click.echo(f"  {script.name}  ({len(script.statements)} statements, {applied})")
     for script in scripts:
         click.echo(f"\n-- ===== {script.name} =====")
@@ -163,7 +175,7 @@ def connect(project: Path, env: str) -> Any:
     "--apply",
     "apply_",
     is_flag=True,
-    help="Run the setup scripts (01-89) on Snowflake instead of printing them.",
+    help="Run the setup scripts (01-79) on Snowflake instead of printing them.",
 )
 @click.option(
     "--with-smoke-test",
@@ -171,10 +183,21 @@ def connect(project: Path, env: str) -> Any:
     help="With --apply, also run 90_smoke_test.sql (creates one MLflow run).",
 )
 @click.option(
+    "--with-external-access",
+    is_flag=True,
+    help="With --apply, also run 80_external_access.sql (transport external_access).",
+)
+@click.option(
     "--env", "-e", default="snowflake", show_default=True, help="Conf env to read."
 )
 @click.pass_obj
-def setup(metadata: Any, apply_: bool, with_smoke_test: bool, env: str) -> None:
+def setup(  # noqa: PLR0913 (the command's options)
+    metadata: Any,
+    apply_: bool,
+    with_smoke_test: bool,
+    with_external_access: bool,
+    env: str,
+) -> None:
     """Print the scripts of sql/ in order, or run them with --apply (see sql/README.md)."""
     project = project_path(metadata)
     scripts = read_scripts(project)
@@ -184,7 +207,13 @@ def setup(metadata: Any, apply_: bool, with_smoke_test: bool, env: str) -> None:
     chosen = [
         script
         for script in scripts
-        if script.is_setup or (with_smoke_test and script.number < TEARDOWN_SCRIPT)
+        if script.is_setup
+        or (with_external_access and script.is_optional)
+        or (
+            with_smoke_test
+            and script.number >= FIRST_NON_SETUP_SCRIPT
+            and script.number < TEARDOWN_SCRIPT
+        )
     ]
     left = placeholders_left(chosen)
     if left:

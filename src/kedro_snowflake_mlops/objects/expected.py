@@ -134,7 +134,12 @@ def objects_named_in_conf(conf: ProjectConf) -> list[ExpectedObject]:
     for key, reference in stage_references({"snowflake": conf.snowflake}):
         # The MLflow stage is MLflow's artifact store (external); PUT uploads the run's
         # artifacts to the staging stage first, so that one must be internal.
-        kind = {"snowflake.mlflow.stage": "external", ARTIFACT_STAGING_KEY: "internal"}
+        kind = {
+            "snowflake.mlflow.stage": "external",
+            ARTIFACT_STAGING_KEY: "internal",
+            # The procedure's IMPORTS are PUT there (sql/07).
+            "snowflake.deploy.code_stage": "internal",
+        }
         expected.append(_stage(reference, key, database, schema, kind.get(key, "")))
     for key, reference in stage_references(conf.catalog):
         expected.append(_stage(reference, f"catalog {key}", database, schema, ""))
@@ -146,6 +151,17 @@ def objects_named_in_conf(conf: ProjectConf) -> list[ExpectedObject]:
                 normalize(str(functions.get(key) or "")),
                 f"snowflake.mlflow.functions.{key}",
                 signature=signature,
+            )
+        )
+    tag_function = (conf.snowflake.get("deploy") or {}).get("tag_function")
+    if tag_function:
+        # The finalizer of the task graph tags a FAILED run through it (sql/07).
+        expected.append(
+            ExpectedObject(
+                "EXTERNAL FUNCTION",
+                normalize(str(tag_function)),
+                "snowflake.deploy.tag_function",
+                signature=("VARCHAR", "VARCHAR", "VARCHAR"),
             )
         )
     unique: dict[tuple[str, str], ExpectedObject] = {}

@@ -30,6 +30,10 @@ SHOW_QUERIES = {
     "FUNCTION": "SHOW USER FUNCTIONS LIKE ? IN ACCOUNT",
     "API INTEGRATION": "SHOW INTEGRATIONS LIKE ?",
     "STORAGE INTEGRATION": "SHOW INTEGRATIONS LIKE ?",
+    # sql/80 (transport external_access).
+    "EXTERNAL ACCESS INTEGRATION": "SHOW INTEGRATIONS LIKE ?",
+    "NETWORK RULE": "SHOW NETWORK RULES LIKE ? IN ACCOUNT",
+    "SECRET": "SHOW SECRETS LIKE ? IN ACCOUNT",
 }
 GRANTS_QUERY = "SHOW GRANTS TO ROLE {role}"
 # The privileges the project role needs (all of them; OWNERSHIP always suffices) on each
@@ -45,10 +49,18 @@ NEEDED_PRIVILEGES = {
     "artifact staging STAGE": ("READ", "WRITE"),
     "STAGE": ("READ",),
     "EXTERNAL FUNCTION": ("USAGE",),
+    "EXTERNAL ACCESS INTEGRATION": ("USAGE",),
 }
 GRANTED_ON = {"EXTERNAL FUNCTION": "FUNCTION"}
 
 Lookup = Callable[[str, str], Any]
+# SHOW INTEGRATIONS' type column (EXTERNAL_STAGE, EXTERNAL_ACCESS, EXTERNAL_API, ...).
+INTEGRATION_TYPES = (
+    ("STAGE", "storage integration"),
+    ("STORAGE", "storage integration"),
+    ("ACCESS", "external access integration"),
+    ("API", "api integration"),
+)
 
 
 @dataclass(frozen=True)
@@ -99,10 +111,9 @@ def _found_type(obj: ExpectedObject, row: dict[str, Any]) -> str:
         return "external function" if external else "function"
     if obj.kind.endswith("INTEGRATION"):
         category = str(row.get("type", row.get("category", ""))).upper()
-        if "STAGE" in category or "STORAGE" in category:
-            return "storage integration"
-        if "API" in category:
-            return "api integration"
+        for word, kind in INTEGRATION_TYPES:
+            if word in category:
+                return kind
         return category.lower() or "integration"
     return obj.described
 
@@ -218,7 +229,43 @@ def check_online(
             row = privilege_row(obj, role, grants)
             if row is not None:
                 rows.append(row)
+        rows += task_graph_rows(report, role, grants)
     rows.append(lookup_row(lookup, experiment_function, experiment_name))
+    return rows
+
+
+def task_graph_rows(report: OfflineReport, role: str, grants: dict) -> list[CheckRow]:
+    """What `kedro snowflake deploy` and `run` need of the role (sql/07), when the
+    project deploys a task graph: EXECUTE TASK on the account (only ACCOUNTADMIN grants
+    it), CREATE TASK and CREATE PROCEDURE on the schema."""
+    code_stage = next(
+        (o for o in report.expected if o.source == "snowflake.deploy.code_stage"), None
+    )
+    schema = next((o.name for o in report.expected if o.kind == "SCHEMA"), "")
+    if code_stage is None or not schema:
+        return []
+    on_account = set().union(
+        *(held for (kind, _), held in grants.items() if kind == "ACCOUNT")
+    )
+    on_schema = grants.get(("SCHEMA", schema), set())
+    rows = []
+    for privilege, held, on, grant_on in (
+        ("EXECUTE TASK", on_account, "the account", "ACCOUNT"),
+        ("CREATE TASK", on_schema, schema, f"SCHEMA {schema}"),
+        ("CREATE PROCEDURE", on_schema, schema, f"SCHEMA {schema}"),
+    ):
+        wanted = f"{privilege} on {on} for role {role}"
+        if privilege in held or "OWNERSHIP" in held:
+            rows.append(CheckRow(privilege, wanted, "ok"))
+        else:
+            rows.append(
+                CheckRow(
+                    privilege,
+                    wanted,
+                    "no grant",
+                    f"GRANT {privilege} ON {grant_on} TO ROLE {role} (sql/07_task_graph.sql)",
+                )
+            )
     return rows
 
 

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from snowflake.snowpark import Session
 
 _run_session: Session | None = None
+# A session the process was given (a Snowflake procedure's own): runs use it as it is,
+# and nobody here closes it.
+_provided_session: Session | None = None
 
 
 class NoSessionError(RuntimeError):
@@ -41,3 +44,15 @@ def run_session() -> Session:
             "no Snowpark session for this run: register SnowparkSessionHook in "
             "settings.py (HOOKS), which opens one for every run"
         ) from error
+
+
+def provide_session(session: Session | None) -> None:
+    """Inside a Snowflake procedure: every Kedro run of this process uses `session`
+    (SnowparkSessionHook opens none of its own and closes none)."""
+    global _provided_session  # noqa: PLW0603 (one procedure call per process)
+    _provided_session = session
+    set_run_session(session)
+
+
+def provided_session() -> Session | None:
+    return _provided_session

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from kedro.framework.hooks import hook_impl
 
 from ..conf import read_snowflake_conf
-from .current import set_run_session
+from .current import provided_session, set_run_session
 
 if TYPE_CHECKING:
     from snowflake.snowpark import Session
@@ -41,6 +41,11 @@ class SnowparkSessionHook:
         from .create import create_session  # noqa: PLC0415
 
         self.close()  # a second context in the same process replaces the first session
+        if provided_session() is not None:
+            # Inside a Snowflake procedure: its own session, whatever conf says.
+            set_run_session(provided_session())
+            logger.info("Snowpark session: the procedure's own (inside Snowflake)")
+            return
         loader = context.config_loader
         config = load_session_config(read_snowflake_conf(loader).get("session"))
         credentials = None

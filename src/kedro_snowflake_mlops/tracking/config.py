@@ -37,7 +37,10 @@ _FIXES = {
         "to the external MLflow stage)"
     ),
     "functions": f"list exactly these five keys: {', '.join(FUNCTION_KEYS)}",
-    "transport": "use `direct` (MLflow client, offline default) or `external_functions`",
+    "transport": (
+        "use `direct` (MLflow client, offline default), `external_functions` or "
+        "`external_access` (inside a Snowflake procedure, see sql/80)"
+    ),
     "tracking_uri": "use e.g. sqlite:///mlflow.db or http://127.0.0.1:5000",
     "on_failure": "use `warn` (keep running) or `fail` (stop the run)",
     "create_experiment": "use true or false",
@@ -88,7 +91,7 @@ class MlflowConfig(BaseModel):
     experiment_name: str = Field(min_length=1, max_length=256)
     stage: str = Field(pattern=STAGE_NAME)
     functions: FunctionNames
-    transport: Literal["direct", "external_functions"] = "direct"
+    transport: Literal["direct", "external_functions", "external_access"] = "direct"
     # PUT only uploads to internal stages and `stage` is external (MLflow's artifact
     # store): external functions PUT artifacts here, then COPY FILES them to `stage`.
     # Declared after `transport`, which its check reads; validated even when left out.

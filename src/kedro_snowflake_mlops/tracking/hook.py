@@ -27,6 +27,7 @@ from .config import (
     MlflowConfig,
     load_mlflow_config,
 )
+from .joined_run import JoinedRunTransport, joined_run
 from .recorder import RunRecorder
 from .transport import TrackingTransport
 from .values import (
@@ -43,6 +44,12 @@ ROLES = ("metrics", "artifact")
 
 def make_transport(config: MlflowConfig, project_path: Path) -> TrackingTransport:
     """The transport chosen by `snowflake.mlflow.transport`."""
+    if config.transport == "external_access":
+        from .external_access import ExternalAccessTransport  # noqa: PLC0415
+
+        return ExternalAccessTransport(
+            config.tracking_uri, config.timeout_seconds, project_path / "mlruns"
+        )
     if config.transport == "external_functions":
         from ..session.current import run_session  # noqa: PLC0415
         from .external_functions import ExternalFunctionTransport  # noqa: PLC0415
@@ -161,9 +168,18 @@ class MlflowTrackingHook:
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         if self.config is None:
             return
-        transport = make_transport(self.config, self.project_path)
+        joined = joined_run()  # a task of a Snowflake task graph (joined_run.py)
+        if joined is not None and joined.run is None:
+            return  # the graph's root could not create the run: nothing to log into
+        config = self.config
+        if joined is not None and joined.tracking_uri:
+            config = config.model_copy(update={"tracking_uri": joined.tracking_uri})
+        transport = make_transport(config, self.project_path)
+        if joined is not None:
+            transport = JoinedRunTransport(transport, joined.run)
         self.recorder = RunRecorder(transport, self.config)
-        prepared = prepare_params(self.parameters)
+        # In a task graph the root task logged the params once, for the whole run.
+        prepared = prepare_params({} if joined else self.parameters)
         if prepared.skipped:
             logger.warning(
                 "MLflow: params not logged: %s (%s)",

@@ -1,0 +1,66 @@
+"""`kedro snowflake run --local` against a plain `kedro run` of the same demo.
+
+    python benchmarks/task_graph_local.py [--runs 3]
+
+Bakes the demo once, then times each command --runs times in this one process (medians;
+compare figures from the same invocation: machines are noisy). Both write to the
+project's mlflow.db. `run --local` also builds what deploy uploads (`kedro package`,
+zips of the libraries) and starts the isolated process that plays Snowflake, so the ratio
+is the price of proving the packaging, not of Snowflake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ENV = {
+    **{k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
+    "KEDRO_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "1",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+}
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=ENV, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        subprocess.run(
+            [sys.executable, "-m", "cookiecutter", "--no-input", str(REPO_ROOT)],
+            cwd=workdir,
+            env=ENV,
+            check=True,
+            capture_output=True,
+        )
+        project = workdir / "snowflake-mlops-demo"
+        kedro = [sys.executable, "-m", "kedro"]
+        plain, local = [], []
+        for _ in range(args.runs):
+            plain.append(timed([*kedro, "run"], project))
+            local.append(timed([*kedro, "snowflake", "run", "--local"], project))
+    plain_median, local_median = statistics.median(plain), statistics.median(local)
+    print(f"runs: {args.runs}")
+    print(f"kedro run, median:                   {plain_median:.2f} s")
+    print(f"kedro snowflake run --local, median: {local_median:.2f} s")
+    print(f"run --local / kedro run:             {local_median / plain_median:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

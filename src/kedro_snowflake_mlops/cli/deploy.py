@@ -1,0 +1,167 @@
+"""`kedro snowflake deploy | run | destroy`: the pipeline as a Snowflake task graph.
+
+deploy builds the plan (plan.py), uploads the code and creates the procedure and the
+tasks; run executes the graph now and follows it task by task (`--local`: the same
+graph, offline, in Snowpark local testing); destroy removes what deploy created.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from ..conf import ConfigError
+from .project import project_path
+
+# Kept in the project folder; the generated .gitignore leaves *.log out of git.
+LOCAL_LOG = "snowflake-run-local.log"
+PIPELINE = click.option(
+    "--pipeline",
+    "-p",
+    default=None,
+    help="Pipeline to deploy (default: snowflake.deploy.pipeline).",
+)
+
+
+def plan_for(metadata: Any, env: str, pipeline: str | None):
+    """The plan, or one clear message for what conf/ or the pipeline gets wrong."""
+    from ..deploy.plan import make_plan  # noqa: PLC0415 (Kedro, pydantic)
+
+    try:
+        return make_plan(project_path(metadata), env, pipeline)
+    except ConfigError as error:
+        raise click.ClickException(f"cannot deploy: {error}") from None
+
+
+@click.command()
+@PIPELINE
+@click.option(
+    "--env",
+    "-e",
+    default="snowflake",
+    show_default=True,
+    help="Conf env the tasks run with.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the plan (objects, SQL, graph); connect to nothing.",
+)
+@click.pass_obj
+def deploy(metadata: Any, pipeline: str | None, env: str, dry_run: bool) -> None:
+    """Upload the project and create its procedure and task graph in Snowflake."""
+    plan = plan_for(metadata, env, pipeline)
+    if dry_run:
+        click.echo(plan.text(), nl=False)
+        return
+    from ..deploy.account import deploy_to_account  # noqa: PLC0415
+
+    try:
+        plan.refuse_for_account()
+    except ConfigError as error:
+        raise click.ClickException(f"cannot deploy: {error}") from None
+    deploy_to_account(plan, click.echo)
+
+
+@click.command()
+@PIPELINE
+@click.option(
+    "--env",
+    "-e",
+    default=None,
+    help="Conf env (default: snowflake; with --local: local).",
+)
+@click.option(
+    "--local",
+    "local",
+    is_flag=True,
+    help="Play the graph offline in Snowpark local testing.",
+)
+@click.option(
+    "--no-wait", is_flag=True, help="Start the graph and return without following it."
+)
+@click.pass_obj
+def run(
+    metadata: Any, pipeline: str | None, env: str | None, local: bool, no_wait: bool
+) -> None:
+    """Run the deployed task graph now and follow it task by task."""
+    plan = plan_for(metadata, env or ("local" if local else "snowflake"), pipeline)
+    if local:
+        run_locally(plan)
+        return
+    from ..deploy.account import run_on_account  # noqa: PLC0415
+
+    run_on_account(plan, click.echo, wait=not no_wait)
+
+
+def run_locally(plan: Any) -> None:
+    from ..deploy.local import run_local  # noqa: PLC0415
+
+    click.echo(
+        f"Task graph of pipeline {plan.deploy.pipeline}, played offline (Snowpark local "
+        f"testing; the procedure imports only the {len(plan.import_names())} files "
+        "deploy would upload):"
+    )
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if here != plan.deploy.runtime_version:
+        click.echo(
+            f"  (this is Python {here}; the procedure runs "
+            f"{plan.deploy.runtime_version}, snowflake.deploy.runtime_version)"
+        )
+    result = run_local(plan, click.echo)
+    log = plan.project / LOCAL_LOG
+    log.write_text(result.output, encoding="utf-8")
+    click.echo(f"The procedure's own output (Kedro's log of every task): {LOCAL_LOG}")
+    report(result.finalizer, result.failed, plan, result.output, result.returncode)
+
+
+def report(
+    finalizer: dict, failed: list[dict], plan: Any, output: str, code: int
+) -> None:
+    """The graph run's outcome in a few lines; exit 1 naming the failed node."""
+    outcome = json.loads(finalizer.get("value") or "{}") if finalizer else {}
+    run = outcome.get("run") or {}
+    if run:
+        click.echo(
+            f"MLflow run {run['run_id']}: {outcome.get('status')}; {how_to_open(plan, run)}"
+        )
+    elif outcome:
+        click.echo(
+            "MLflow: nothing tracked (the root could not create the run; its log says why)"
+        )
+    if finalizer.get("state") == "FAILED" and not failed:
+        raise click.ClickException(
+            f"every group of nodes succeeded, but the finalizer failed, so the MLflow run "
+            f"may still say RUNNING: {finalizer.get('error', '')}"
+        )
+    if failed or code != 0 or outcome.get("status") != "FINISHED":
+        first = failed[0] if failed else {}
+        node = outcome.get("failed_node") or first.get("task", "?")
+        error = outcome.get("error") or first.get("error") or output.strip()[-2000:]
+        raise click.ClickException(f"the graph failed at node {node}: {error}")
+
+
+def how_to_open(plan: Any, run: dict) -> str:
+    uri = plan.mlflow.tracking_uri
+    if plan.mlflow.transport == "direct" and uri.startswith("sqlite:"):
+        return f"open it with: mlflow ui --backend-store-uri {uri}"
+    if uri.startswith(("http://", "https://")):
+        return f"open it at {uri.rstrip('/')}/#/experiments/{run['experiment_id']}/runs/{run['run_id']}"
+    return f"open it in the MLflow UI (experiment {run['experiment_id']})"
+
+
+@click.command()
+@PIPELINE
+@click.option(
+    "--env", "-e", default="snowflake", show_default=True, help="Conf env to read."
+)
+@click.pass_obj
+def destroy(metadata: Any, pipeline: str | None, env: str) -> None:
+    """Remove the task graph, the procedure and the staged code (safe to repeat)."""
+    plan = plan_for(metadata, env, pipeline)
+    from ..deploy.account import destroy_on_account  # noqa: PLC0415
+
+    destroy_on_account(plan, click.echo)

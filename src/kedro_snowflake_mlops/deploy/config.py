@@ -1,0 +1,138 @@
+"""The `snowflake.deploy` block of conf/<env>/snowflake.yml, validated by one schema.
+
+Every object `kedro snowflake deploy` creates is named here (the template computes the
+names from the answers). Names go into SQL text (CREATE PROCEDURE / CREATE TASK take no
+bind variables), so each one must be a plain unquoted identifier: it can then never end
+or change a statement.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..conf import ConfigError
+
+_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_$]*"
+QUALIFIED_NAME = "^" + r"\.".join([_IDENTIFIER] * 3) + "$"
+IDENTIFIER = f"^{_IDENTIFIER}$"
+# A stage and a folder in it: @DB.SCHEMA.STAGE or @DB.SCHEMA.STAGE/some/folder.
+STAGE_LOCATION = "^@" + r"\.".join([_IDENTIFIER] * 3) + r"(?:/[A-Za-z0-9_.-]+)*/?$"
+# A conda package of Snowflake's channel, optionally pinned: pandas, pandas==2.2.3,
+# scikit-learn>=1.4. PACKAGES takes them as string literals.
+PACKAGE_SPEC = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:(?:==|>=|<=|>|<)[0-9A-Za-z.*+-]+)?$"
+)
+
+_FIXES = {
+    "pipeline": "name a pipeline of the project's pipeline_registry (e.g. __default__)",
+    "code_stage": "use the code stage created by sql/07, e.g. @DEMO.DEMO.KEDRO_CODE_STAGE",
+    "procedure": "use database.schema.name, e.g. DEMO.DEMO.KEDRO_RUN_NODES",
+    "task_prefix": "use database.schema.name, e.g. DEMO.DEMO.MLOPS_DEMO (tasks get _ROOT, ...)",
+    "runs_table": "use database.schema.name, e.g. DEMO.DEMO.KEDRO_GRAPH_RUNS",
+    "warehouse": "use the warehouse of sql/02, e.g. MLOPS_DEMO_WH",
+    "runtime_version": "use one of 3.10, 3.11, 3.12, 3.13",
+    "packages": "list Snowflake Anaconda packages, e.g. pandas or scikit-learn==1.5.2",
+    "tag_function": "use the function of sql/07, e.g. demo.demo.mlflow_run_set_tag",
+    "external_access_integrations": "use the integration of sql/80",
+    "secrets": "map a name the code reads to the secret of sql/80, e.g. mlflow_token: DEMO.DEMO.MLFLOW_TOKEN",
+}
+
+
+class DeployConfigError(ConfigError):
+    """The `snowflake.deploy` block is missing or invalid."""
+
+
+class DeployConfig(BaseModel):
+    """`snowflake.deploy`: what `kedro snowflake deploy` creates, and with what."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    pipeline: str = Field(default="__default__", min_length=1)
+    code_stage: str = Field(pattern=STAGE_LOCATION)
+    procedure: str = Field(pattern=QUALIFIED_NAME)
+    task_prefix: str = Field(pattern=QUALIFIED_NAME)
+    runs_table: str = Field(pattern=QUALIFIED_NAME)
+    warehouse: str = Field(pattern=IDENTIFIER)
+    runtime_version: Literal["3.10", "3.11", "3.12", "3.13"] = "3.11"
+    packages: list[str] = Field(default_factory=list)
+    # Only with transport external_functions: the sixth function (sql/07) that sets the
+    # tag naming a failed node; None leaves the FAILED run without it.
+    tag_function: str | None = Field(default=None, pattern=QUALIFIED_NAME)
+    external_access_integrations: list[str] = Field(default_factory=list)
+    secrets: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("packages")
+    @classmethod
+    def _packages(cls, value: list[str]) -> list[str]:
+        bad = [item for item in value if not PACKAGE_SPEC.match(str(item))]
+        if bad:
+            raise ValueError(f"not a package name (optionally pinned): {bad!r}")
+        return value
+
+    @field_validator("external_access_integrations")
+    @classmethod
+    def _integrations(cls, value: list[str]) -> list[str]:
+        bad = [item for item in value if not re.match(IDENTIFIER, str(item))]
+        if bad:
+            raise ValueError(f"not an unquoted identifier: {bad!r}")
+        return value
+
+    @field_validator("secrets")
+    @classmethod
+    def _secrets(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [
+            f"{key}: {name}"
+            for key, name in value.items()
+            if not re.match(IDENTIFIER, str(key))
+            or not re.match(QUALIFIED_NAME, str(name))
+        ]
+        if bad:
+            raise ValueError(
+                "each entry is <name the code reads>: <database.schema.secret>; "
+                f"got {bad!r}"
+            )
+        return value
+
+    @property
+    def database(self) -> str:
+        return self.procedure.split(".")[0]
+
+    @property
+    def schema_name(self) -> str:
+        return ".".join(self.procedure.split(".")[:2])
+
+
+def _describe(error: dict[str, Any]) -> str:
+    location = ".".join(str(part) for part in error["loc"])
+    key = f"snowflake.deploy.{location}" if location else "snowflake.deploy"
+    top = str(error["loc"][0]) if error["loc"] else ""
+    if error["type"] == "missing":
+        problem = "is missing"
+    elif error["type"] == "extra_forbidden":
+        problem = "is not a known key"
+    else:
+        shown = error.get("input")
+        got = f" (got {shown!r})" if isinstance(shown, str | int | float) else ""
+        problem = f"{str(error['msg']).removeprefix('Value error, ')}{got}"
+    fix = _FIXES.get(top, f"use only {', '.join(DeployConfig.model_fields)}")
+    return f"{key} {problem}; fix: {fix}"
+
+
+def load_deploy_config(snowflake_block: dict[str, Any] | None) -> DeployConfig:
+    """Validate `snowflake.deploy` from the merged `snowflake:` block of the config."""
+    block = (snowflake_block or {}).get("deploy")
+    if not isinstance(block, dict):
+        raise DeployConfigError(
+            "snowflake.deploy is missing or not a mapping; fix: add the deploy block "
+            "of the starter to conf/base/snowflake.yml (it names the code stage, the "
+            "procedure and the tasks)"
+        )
+    try:
+        return DeployConfig.model_validate(block)
+    except ValidationError as error:
+        raise DeployConfigError(
+            "\n".join(_describe(detail) for detail in error.errors())
+        ) from None

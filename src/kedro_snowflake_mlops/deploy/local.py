@@ -1,0 +1,156 @@
+"""`kedro snowflake run --local`: the graph deploy would create, played offline.
+
+This process builds exactly what deploy uploads (bundle.py), then starts a separate
+Python process that sees only those files plus the installed distributions of the
+procedure's PACKAGES (local_graph.py plays Snowflake there), and reports each task.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .bundle import build_bundle
+from .local_graph import EVENT, PATCHES_VARIABLE
+from .packaging import canonical
+from .plan import Plan
+
+# The child imports the plugin from the bundle, never from this installation.
+BOOTSTRAP = """\
+import json, sys
+spec = json.load(open(sys.argv[1], encoding="utf-8"))
+sys.path[:0] = [spec["packages_view"]]
+sys.path.extend(spec["import_paths"])
+from kedro_snowflake_mlops.deploy.local_graph import main
+raise SystemExit(main())
+"""
+
+
+@dataclass
+class GraphRun:
+    """What happened: one entry per task, in order, and the finalizer's result."""
+
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    finalizer: dict[str, Any] = field(default_factory=dict)
+    returncode: int = 0
+    output: str = ""
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        return [t for t in self.tasks if t["state"] == "FAILED"]
+
+
+def packages_view(provided: list[str], folder: Path) -> Path:
+    """A folder of links to the installed code of the PACKAGES' distributions only."""
+    view = folder / "packages"
+    view.mkdir(parents=True, exist_ok=True)
+    for name in provided:
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        tops = set()
+        for entry in dist.files or ():
+            parts = Path(str(entry)).parts
+            if parts and parts[0] != ".." and not parts[0].endswith(".pth"):
+                tops.add(parts[0])
+        for top in tops:
+            source = Path(str(dist.locate_file(top)))
+            link = view / top
+            if source.exists() and not link.exists():
+                link.symlink_to(source, target_is_directory=source.is_dir())
+    return view
+
+
+def local_tracking_uri(plan: Plan) -> str | None:
+    """transport direct with a relative sqlite path: the project's own store, so the
+    run lands where `kedro run` puts its runs."""
+    if plan.mlflow.transport != "direct":
+        return None
+    return plan.mlflow.resolved_tracking_uri(plan.project)
+
+
+def run_local(
+    plan: Plan, echo: Callable[[str], None], workdir: Path | None = None
+) -> GraphRun:
+    """Build the bundle, play the graph in a separate process, report each task."""
+    with tempfile.TemporaryDirectory(prefix="kedro-snowflake-local-") as scratch:
+        folder = Path(workdir or scratch)
+        files = build_bundle(plan, folder / "bundle", local_tracking_uri(plan))
+        view = packages_view(
+            sorted({canonical(n) for n in plan.provided}), folder / "view"
+        )
+        spec = {
+            "manifest": str(folder / "bundle" / "kedro_deploy_manifest.json"),
+            "files": [(name, str(path)) for name, path in files],
+            "import_paths": [str(p) for n, p in files if n.endswith(".zip")],
+            "packages_view": str(view),
+            "packages": plan.deploy.packages,
+            "stage_folder": plan.stage_folder,
+            "procedure": plan.deploy.procedure,
+            "schema": plan.deploy.schema_name,
+            "workdir": str(folder),
+        }
+        spec_file = folder / "spec.json"
+        spec_file.write_text(json.dumps(spec), encoding="utf-8")
+        env = procedure_environment(os.environ)
+        return _watch(
+            [sys.executable, "-I", "-S", "-c", BOOTSTRAP, str(spec_file)], env, echo
+        )
+
+
+def procedure_environment(environ: dict[str, str]) -> dict[str, str]:
+    """What the process that plays Snowflake inherits: not this shell's Kedro, MLflow or
+    Snowflake settings (a procedure has none of them: `kedro` itself sets
+    KEDRO_LOGGING_CONFIG to the project's conf/logging.yml, and credentials must never
+    reach a procedure), except the emulation's own patches file."""
+    kept = {
+        key: value
+        for key, value in environ.items()
+        if not key.startswith(("KEDRO_", "MLFLOW_", "SNOWFLAKE_"))
+        or key == PATCHES_VARIABLE
+    }
+    return {**kept, "PYTHONUNBUFFERED": "1", "KEDRO_DISABLE_TELEMETRY": "true"}
+
+
+def _watch(command: list[str], env: dict, echo: Callable[[str], None]) -> GraphRun:
+    result = GraphRun()
+    lines: list[str] = []
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    ) as process:
+        for line in process.stdout:
+            if not line.startswith(EVENT):
+                lines.append(line)
+                continue
+            event = json.loads(line[len(EVENT) :])
+            if event["state"] == "STARTED":
+                continue
+            if event["step"] == "FINALIZER":
+                result.finalizer = event
+            else:
+                result.tasks.append(event)
+            echo(describe(event))
+        result.returncode = process.wait()
+    result.output = "".join(lines)
+    return result
+
+
+def describe(event: dict[str, Any]) -> str:
+    seconds = f" {event['seconds']:.1f} s" if "seconds" in event else ""
+    line = f"  {event['task']:<45} {event['state']}{seconds}"
+    if event["state"] == "FAILED":
+        line += f"\n      {event.get('error', '')}"
+    return line
