@@ -38,7 +38,9 @@ ARITIES = {
     "run_set_tag": 3,
 }
 PATCHES = REPO_ROOT / "tests" / "support" / "local_patches.py"
-TOKEN = "test-token-" + uuid.uuid4().hex[:8]  # recognisable: it must never be printed
+FAKE_MLFLOW_CREDENTIAL = (
+    "test-token-" + uuid.uuid4().hex[:8]
+)  # recognisable: it must never be printed
 
 
 def write_env(project: Path, env: str, body: str) -> None:
@@ -200,7 +202,12 @@ def test_external_access_the_mlflow_client_inside_the_procedure(
     project, mlflow_server, tmp_path
 ):
     secret_log = tmp_path / "secrets.log"
-    result = run_graph(project, "tg_ea", SECRET_VALUE=TOKEN, SECRET_LOG=str(secret_log))
+    result = run_graph(
+        project,
+        "tg_ea",
+        SECRET_VALUE=FAKE_MLFLOW_CREDENTIAL,
+        SECRET_LOG=str(secret_log),
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     run = run_from_output(mlflow_server, output)
@@ -215,8 +222,11 @@ def test_external_access_the_mlflow_client_inside_the_procedure(
     }
     assert set(secret_log.read_text().split()) == {"mlflow_token"}
     baked, _ = project
-    assert TOKEN not in output
-    assert TOKEN not in (baked.path / "snowflake-run-local.log").read_text()
+    assert FAKE_MLFLOW_CREDENTIAL not in output
+    assert (
+        FAKE_MLFLOW_CREDENTIAL
+        not in (baked.path / "snowflake-run-local.log").read_text()
+    )
 
 
 def test_mlflow_unreachable_under_warn_runs_the_graph_untracked(project, tmp_path):

@@ -31,11 +31,11 @@ from kedro_snowflake_mlops.objects.online import check_online, table
 from kedro_snowflake_mlops.objects.report import check_project
 from kedro_snowflake_mlops.session import config as session_config
 
-FAKE_PASSWORD = "not-a-real-secret-5d2c"  # recognisable, never a real one
+FAKE_CREDENTIAL = "not-a-real-secret-5d2c"  # recognisable, never a real one
 CREDENTIALS = {
     "SNOWFLAKE_ACCOUNT": "myorg-acct",
     "SNOWFLAKE_USER": "ME",
-    "SNOWFLAKE_PASSWORD": FAKE_PASSWORD,
+    "SNOWFLAKE_PASSWORD": FAKE_CREDENTIAL,
 }
 
 
@@ -101,7 +101,7 @@ def healthy(report) -> FakeSnowflakeServer:
 def connected(server: FakeSnowflakeServer) -> Session:
     """A real Snowpark session (qmark connection) whose requests reach `server`."""
     return Session.builder.configs(
-        {"account": "myorg-acct", "user": "ME", "password": FAKE_PASSWORD}
+        {"account": "myorg-acct", "user": "ME", "password": FAKE_CREDENTIAL}
     ).create()
 
 
@@ -263,7 +263,7 @@ def test_online_command_exits_non_zero_and_prints_the_table(
         result.output,
     )
     assert re.search(r"get_by_name.*answers\s+experiment 42", result.output)
-    assert FAKE_PASSWORD not in result.output
+    assert FAKE_CREDENTIAL not in result.output
     # The session was closed (Snowpark deletes it on the server).
     assert any("cancel_all_queries" in sql for sql, _ in server.queries)
 
@@ -289,8 +289,8 @@ def test_online_command_connects_with_the_credentials_from_the_environment(
     assert result.exit_code == 0, result.output
     [login] = logins
     assert login["ACCOUNT_NAME"] == "myorg-acct" and login["LOGIN_NAME"] == "ME"
-    assert login["PASSWORD"] == FAKE_PASSWORD
-    assert FAKE_PASSWORD not in result.output
+    assert login["PASSWORD"] == FAKE_CREDENTIAL
+    assert FAKE_CREDENTIAL not in result.output
 
 
 def test_online_command_without_credentials_names_the_variable(

@@ -17,10 +17,10 @@ from pathlib import Path
 from .direct import DirectTransport
 
 # The name the procedure's SECRETS clause gives the token (snowflake.deploy.secrets).
-TOKEN_SECRET = "mlflow_token"
+TOKEN_SECRET_NAME = "mlflow_token"
 
 
-def read_token(name: str = TOKEN_SECRET) -> str:
+def read_token(name: str = TOKEN_SECRET_NAME) -> str:
     """The secret's value, inside a procedure created with SECRETS = ('<name>' = ...)."""
     from snowflake.snowpark.secrets import get_generic_secret_string  # noqa: PLC0415
 
