@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
-from support.snowflake_wire import FakeSnowflakeServer
+from support.snowflake_wire import FakeSnowflakeServer, identifier
 
 from kedro_snowflake_mlops.cli.deploy import deploy, destroy, run
 
@@ -60,7 +60,7 @@ class Account:
                 r for r in self.server.objects["TASKS"] if r["name"] != name
             ] + [{"name": name, "database_name": "DEMO", "schema_name": "DEMO"}]
         elif dropped:
-            name = dropped[1].split(".")[-1]
+            name = identifier(dropped[1].split(".")[-1])  # quoted or not, as Snowflake
             self.server.objects["TASKS"] = [
                 r for r in self.server.objects["TASKS"] if r["name"] != name
             ]
@@ -90,7 +90,8 @@ def test_deploy_twice_replaces_cleanly_and_drops_tasks_it_no_longer_has(
         second = invoke(deploy, project)
     assert first.exit_code == 0, first.output
     assert second.exit_code == 0, second.output
-    assert "dropped DEMO.DEMO.SNOWFLAKE_MLOPS_DEMO_OLD_GROUP" in first.output
+    # A name read from the account is dropped as a quoted identifier.
+    assert 'dropped DEMO.DEMO."SNOWFLAKE_MLOPS_DEMO_OLD_GROUP"' in first.output
     assert "SNOWFLAKE_MLOPS_DEMO_OLD_GROUP" not in account.tasks
     assert len(account.tasks) == 10
     statements = account.statements()

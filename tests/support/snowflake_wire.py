@@ -60,7 +60,7 @@ def _code(sql: str) -> str:
     return _NOT_CODE.sub(" ", sql)
 
 
-def _identifier(text: str) -> str:
+def identifier(text: str) -> str:
     """An identifier as Snowflake resolves it: quoted kept as is, unquoted upper case."""
     if text.startswith('"') and text.endswith('"') and len(text) > 1:
         return text[1:-1].replace('""', '"')
@@ -186,7 +186,7 @@ class FakeSnowflakeServer:
             )
         grants = re.fullmatch(r"SHOW GRANTS TO ROLE (\S+)", sql.strip(), re.IGNORECASE)
         if grants:
-            return self.grants.get(_identifier(grants[1]), [])
+            return self.grants.get(identifier(grants[1]), [])
         show = re.fullmatch(
             r"SHOW (?:USER )?(\w+(?: \w+)?) LIKE \?(?: IN (?:ACCOUNT|SCHEMA [\w.]+))?",
             sql.strip(),

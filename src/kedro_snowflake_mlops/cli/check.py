@@ -12,7 +12,7 @@ import click
 from ..conf import first_line
 from ..objects.online import CheckRow, check_online, table
 from ..objects.report import OfflineReport, check_project
-from .project import project_path, real_session_config
+from ..project import project_path, real_session_config
 
 
 def snowpark_lookup(session: Any):

@@ -7,14 +7,14 @@ graph, offline, in Snowpark local testing); destroy removes what deploy created.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 import click
 
 from ..conf import ConfigError
-from .project import project_path
+from ..deploy.outcome import report
+from ..project import project_path
 
 # Kept in the project folder; the generated .gitignore leaves *.log out of git.
 LOCAL_LOG = "snowflake-run-local.log"
@@ -116,41 +116,6 @@ def run_locally(plan: Any) -> None:
     log.write_text(result.output, encoding="utf-8")
     click.echo(f"The procedure's own output (Kedro's log of every task): {LOCAL_LOG}")
     report(result.finalizer, result.failed, plan, result.output, result.returncode)
-
-
-def report(
-    finalizer: dict, failed: list[dict], plan: Any, output: str, code: int
-) -> None:
-    """The graph run's outcome in a few lines; exit 1 naming the failed node."""
-    outcome = json.loads(finalizer.get("value") or "{}") if finalizer else {}
-    run = outcome.get("run") or {}
-    if run:
-        click.echo(
-            f"MLflow run {run['run_id']}: {outcome.get('status')}; {how_to_open(plan, run)}"
-        )
-    elif outcome:
-        click.echo(
-            "MLflow: nothing tracked (the root could not create the run; its log says why)"
-        )
-    if finalizer.get("state") == "FAILED" and not failed:
-        raise click.ClickException(
-            f"every group of nodes succeeded, but the finalizer failed, so the MLflow run "
-            f"may still say RUNNING: {finalizer.get('error', '')}"
-        )
-    if failed or code != 0 or outcome.get("status") != "FINISHED":
-        first = failed[0] if failed else {}
-        node = outcome.get("failed_node") or first.get("task", "?")
-        error = outcome.get("error") or first.get("error") or output.strip()[-2000:]
-        raise click.ClickException(f"the graph failed at node {node}: {error}")
-
-
-def how_to_open(plan: Any, run: dict) -> str:
-    uri = plan.mlflow.tracking_uri
-    if plan.mlflow.transport == "direct" and uri.startswith("sqlite:"):
-        return f"open it with: mlflow ui --backend-store-uri {uri}"
-    if uri.startswith(("http://", "https://")):
-        return f"open it at {uri.rstrip('/')}/#/experiments/{run['experiment_id']}/runs/{run['run_id']}"
-    return f"open it in the MLflow UI (experiment {run['experiment_id']})"
 
 
 @click.command()

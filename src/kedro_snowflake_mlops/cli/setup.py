@@ -23,7 +23,7 @@ from ..conf import first_line
 from ..objects.integrations import kept_integration
 from ..objects.online import SHOW_QUERIES, run_query
 from ..objects.report import PLACEHOLDER
-from .project import project_path, real_session_config
+from ..project import project_path, real_session_config
 
 # 90_smoke_test and 99_teardown are run on purpose, not as part of the setup; 80-89
 # are optional set-ups (80_external_access: only for transport external_access).

@@ -24,7 +24,9 @@ from typing import Any
 import click
 
 from ..conf import first_line
+from ..objects.online import quoted_identifier
 from .bundle import build_bundle
+from .outcome import report
 from .plan import Plan
 from .procedure import FINALIZER, ROOT
 
@@ -37,7 +39,7 @@ def connect(plan: Plan) -> Any:
     """A connection as the project role, in the project's database and schema."""
     import snowflake.connector  # noqa: PLC0415
 
-    from ..cli.project import real_session_config  # noqa: PLC0415
+    from ..project import real_session_config  # noqa: PLC0415
     from ..session.config import connection_parameters  # noqa: PLC0415
 
     config, credentials = real_session_config(plan.project, plan.env)
@@ -77,8 +79,11 @@ def existing_tasks(connection: Any, plan: Plan) -> list[str]:
     finally:
         cursor.close()
     names = [str(row.get("name", "")) for row in rows]
+    planned = {task.split(".")[-1]: task for task in plan.tasks}
+    # A name this plan makes is written as the plan writes it; any other one read from
+    # the account is quoted, so that it stays one identifier in DROP TASK.
     return [
-        f"{plan.deploy.schema_name}.{n}"
+        planned.get(n, f"{plan.deploy.schema_name}.{quoted_identifier(n)}")
         for n in names
         if n.upper().startswith(prefix + "_")
     ]
@@ -163,8 +168,6 @@ def finish(plan: Plan, outcome: dict, seen: set[str], echo) -> None:
     for group in plan.groups:
         if group.name not in seen:
             echo(f"  {plan.task(group.name):<50} SKIPPED")
-    from ..cli.deploy import report  # noqa: PLC0415
-
     report({"value": json.dumps(outcome)}, [], plan, "", 0)
 
 

@@ -1,4 +1,5 @@
-"""What every `kedro snowflake` command needs: the project folder and a real session."""
+"""What the `kedro snowflake` commands and the deploy need: the project folder and a
+real session's settings."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..conf import ConfigError, project_config_loader, read_snowflake_conf
+from .conf import ConfigError, project_config_loader, read_snowflake_conf
 
 
 def project_path(metadata: Any) -> Path:
@@ -18,7 +19,7 @@ def project_path(metadata: Any) -> Path:
 def real_session_config(project: Path, env: str) -> tuple[Any, Any]:
     """(session config, credentials) of an env that connects to a real account; a
     configuration problem becomes one clear line, never a traceback."""
-    from ..session.config import load_real_session  # noqa: PLC0415 (pydantic)
+    from .session.config import load_real_session  # noqa: PLC0415 (pydantic)
 
     try:
         loader = project_config_loader(project, env)
