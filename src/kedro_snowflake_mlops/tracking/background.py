@@ -26,7 +26,7 @@ from typing import IO, Any
 from ..conf import without_credentials
 from .config import MlflowConfig
 from .direct import client_environment
-from .recorder import Tally, summary_line
+from .recorder import Tally, now_ms, summary_line
 from .transport import TrackingError
 from .values import Metric
 from .worker import ANSWER_PREFIX
@@ -195,12 +195,25 @@ class BackgroundRecorder:
         self, run_name: str, tags: dict[str, str], params: dict[str, str]
     ) -> None:
         self._call(
-            {"op": "start", "run_name": run_name, "tags": tags, "params": params}
+            {
+                "op": "start",
+                "run_name": run_name,
+                "tags": tags,
+                "params": params,
+                "time_ms": now_ms(),
+            }
         )
 
     def log_metrics(self, dataset_name: str, metrics: list[Metric]) -> None:
         rows = [[metric.key, metric.value, metric.step] for metric in metrics]
-        self._call({"op": "metrics", "dataset": dataset_name, "metrics": rows})
+        self._call(
+            {
+                "op": "metrics",
+                "dataset": dataset_name,
+                "metrics": rows,
+                "time_ms": now_ms(),
+            }
+        )
 
     def log_artifact(self, dataset_name: str, local_path: Path) -> None:
         self._call({"op": "artifact", "dataset": dataset_name, "path": str(local_path)})
@@ -213,7 +226,7 @@ class BackgroundRecorder:
         SIGTERM): wait briefly, the worker finishes on its own if it needs longer."""
         timeout = _INTERRUPTED_WAIT_SECONDS if interrupted else self._deadline()
         answer = None
-        if self._send({"op": "finish", "status": status}):
+        if self._send({"op": "finish", "status": status, "time_ms": now_ms()}):
             answer = self._wait(timeout)
         self.close(wait=answer is not None or not interrupted)
         if answer is None:

@@ -117,12 +117,17 @@ class RunRecorder:
         return result
 
     def start(
-        self, run_name: str, tags: dict[str, str], params: dict[str, str]
+        self,
+        run_name: str,
+        tags: dict[str, str],
+        params: dict[str, str],
+        start_time_ms: int | None = None,
     ) -> None:
         """Create the run with its tags, then log the params: both are in MLflow before
-        the first node runs, whatever happens to the pipeline later."""
+        the first node runs, whatever happens to the pipeline later. Times default to
+        now; a recorder in another process is given the Kedro process's times."""
         tags = {**tags, RUN_KEY_TAG: self.run_key}
-        start_time = now_ms()
+        start_time = start_time_ms or now_ms()
         tries = 0
 
         def create() -> RunInfo:
@@ -153,14 +158,26 @@ class RunRecorder:
                 f"{self.run_key} in the MLflow UI and delete the one that is not "
                 f"{self.run.run_id}."
             )
-        if params and not self._log("log params", [], params):
+        if params and not self._log("log params", [], params, start_time):
             self.tally.miss(f"{len(params)} params")
 
-    def log_metrics(self, dataset_name: str, metrics: list[Metric]) -> None:
-        if not self._log(f"log metrics of {dataset_name}", metrics, {}):
+    def log_metrics(
+        self,
+        dataset_name: str,
+        metrics: list[Metric],
+        timestamp_ms: int | None = None,
+    ) -> None:
+        what = f"log metrics of {dataset_name}"
+        if not self._log(what, metrics, {}, timestamp_ms or now_ms()):
             self.tally.miss(f"{len(metrics)} metrics of {dataset_name}")
 
-    def _log(self, what: str, metrics: list[Metric], params: dict[str, str]) -> bool:
+    def _log(
+        self,
+        what: str,
+        metrics: list[Metric],
+        params: dict[str, str],
+        timestamp_ms: int,
+    ) -> bool:
         if not metrics and not params:
             return True
         run = self.run
@@ -168,7 +185,9 @@ class RunRecorder:
             return False
         done = self._attempt(
             what,
-            lambda: self.transport.log_batch(run, metrics, params, now_ms()) or True,
+            lambda: (
+                self.transport.log_batch(run, metrics, params, timestamp_ms) or True
+            ),
         )
         if done:
             self.tally.metrics += len(metrics)
@@ -212,24 +231,24 @@ class RunRecorder:
             else:
                 self.tally.miss(f"artifact {dataset_name}")
 
-    def finish(self, status: str) -> str:
+    def finish(self, status: str, end_time_ms: int | None = None) -> str:
         """Upload what waits, set the final status (always tried, with every retry);
         returns the line to show the user. Under `fail` a fault is raised after the
         final status was tried, so that the run is not left RUNNING because of it."""
         try:
-            line = self._finish(status)
+            line = self._finish(status, end_time_ms or now_ms())
         finally:
             self.transport.close()
         if self._failures:
             raise self._failures[0]
         return line
 
-    def _finish(self, status: str) -> str:
+    def _finish(self, status: str, end_time_ms: int) -> str:
         self._upload_artifacts()
         run = self.run
         ended = run is not None and self._attempt(
             f"set the run's status to {status}",
-            lambda: self.transport.end_run(run, status, now_ms()) or True,
+            lambda: self.transport.end_run(run, status, end_time_ms) or True,
             final=True,
         )
         if not ended:

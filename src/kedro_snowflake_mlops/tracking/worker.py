@@ -111,22 +111,29 @@ class Worker:
         recorder = self.recorder
         if op == "start":
             self.started = True
-            recorder.start(message["run_name"], message["tags"], message["params"])
+            # Times are the Kedro process's: this process may get to a message late.
+            recorder.start(
+                message["run_name"],
+                message["tags"],
+                message["params"],
+                start_time_ms=message["time_ms"],
+            )
         elif op == "metrics":
             metrics = [
                 Metric(key, value, step) for key, value, step in message["metrics"]
             ]
-            recorder.log_metrics(message["dataset"], metrics)
+            recorder.log_metrics(message["dataset"], metrics, message["time_ms"])
         elif op == "artifact":
             recorder.log_artifact(message["dataset"], Path(message["path"]))
         elif op == "not_logged":
             recorder.not_logged(message["what"])
         elif op == "finish":
-            self.finish(message["status"])
+            self.finish(message["status"], message["time_ms"])
         else:
             raise ValueError(f"unknown message {op!r}")
 
-    def finish(self, status: str) -> None:
+    def finish(self, status: str, end_time_ms: int | None = None) -> None:
+        """End the run (at the Kedro process's time, or now when it has gone)."""
         self.finished = True
         error = None
         line = ""
@@ -134,7 +141,7 @@ class Worker:
             if self.experiment_missing:
                 error = self.experiment_missing
             else:
-                line = self.recorder.finish(status)
+                line = self.recorder.finish(status, end_time_ms)
         except Exception as failure:  # noqa: BLE001 - the policy raised (fail)
             error = str(failure)
         tally = self.recorder.tally
