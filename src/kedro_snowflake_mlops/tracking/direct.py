@@ -56,6 +56,20 @@ def _client_limits(timeout_seconds: float) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _forget_engines(database: Path) -> None:
+    """MLflow keeps one engine per database URI for the process; after the file was
+    moved aside, its pooled connections would still reach the old file."""
+    from mlflow.store.tracking.sqlalchemy_store import (  # noqa: PLC0415
+        SqlAlchemyStore,
+    )
+
+    engines = getattr(SqlAlchemyStore, "_engine_map", {})
+    for uri in list(engines):
+        found = local_store.sqlite_file(uri)
+        if found is not None and found.resolve() == database.resolve():
+            engines.pop(uri).dispose()
+
+
 def _already_exists(error: Exception) -> bool:
     return getattr(error, "error_code", None) == "RESOURCE_ALREADY_EXISTS"
 
@@ -121,6 +135,7 @@ class DirectTransport(TrackingTransport):
             database, _get_latest_schema_revision(), mlflow.__version__
         )
         if note:
+            _forget_engines(database)
             return note
         if "malformed" in str(error) or "not a database" in str(error):
             raise local_store.StoreProblem(

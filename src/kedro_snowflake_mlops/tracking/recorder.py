@@ -281,7 +281,7 @@ def _root_cause(error: BaseException) -> str:
             break
         seen.add(id(inner))
         error = inner
-    text = (str(error).strip() or repr(error)).splitlines()[0][:300]
     if isinstance(error, TrackingError):
-        return text
+        return str(error).strip().splitlines()[0]  # ours: short, with its fix
+    text = (str(error).strip() or repr(error)).splitlines()[0][:300]
     return f"{type(error).__name__}: {text}"
