@@ -59,7 +59,10 @@ def outputs_kept(project) -> bool:
 def real_store(project, name: str, runs: int = 0) -> MlflowClient:
     """A store made by MLflow itself, with `runs` finished runs in it."""
     client = MlflowClient(f"sqlite:///{project.path / 'stores' / name}")
-    experiment = client.create_experiment("demo-mlops")
+    # Artifacts in the project, as the hook's own experiments keep them (not in the
+    # folder pytest runs from).
+    artifacts = (project.path / "mlruns").as_uri()
+    experiment = client.create_experiment("demo-mlops", artifact_location=artifacts)
     for _ in range(runs):
         client.set_terminated(client.create_run(experiment).info.run_id)
     return client
