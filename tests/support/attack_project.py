@@ -104,7 +104,10 @@ def odd_metrics(options):
 
 
 def a_table(options):
-    return pd.DataFrame({"X": [1, 2, 3]})
+    # A Snowpark DataFrame (what Snowpark nodes return): it holds the session's lock.
+    from kedro_snowflake_mlops.session.current import run_session
+
+    return run_session().create_dataframe(pd.DataFrame({"X": [1, 2, 3]}))
 
 
 def create_pipeline(**kwargs):

@@ -372,7 +372,7 @@ class MlflowTrackingHook:
                     "to a file dataset (e.g. pandas.CSVDataset) and give that one "
                     "`mlflow: artifact`.",
                     dataset_name,
-                    type(data).__name__,
+                    f"{type(data).__module__}.{type(data).__qualname__}",
                     str(error)[:200],
                 )
                 self.recorder.not_logged(f"artifact {dataset_name} (cannot be pickled)")
