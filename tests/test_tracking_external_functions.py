@@ -369,8 +369,9 @@ def test_statements_and_requests_stay_few(demo_run):
     assert line.startswith(
         f"MLflow run {run['info']['run_id']}: {len(metrics)} metrics, {len(params)} params"
     )
-    # start + one per metrics node (2) + PUT + COPY FILES (both artifacts) + end
-    assert statements == 6
+    # start + params (logged as the run starts) + one per metrics node (2) + PUT +
+    # COPY FILES (both artifacts) + end
+    assert statements == 7
     batches = [r for r in emulator.sent if r.url.endswith("runs/log-batch")]
     assert len(batches) == 3  # params, data quality metrics, model metrics
     assert emulator.requests_sent == 6  # + lookup, create, update

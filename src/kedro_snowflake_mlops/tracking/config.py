@@ -77,6 +77,8 @@ _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9.-]*)(?:\+[A-Za-z0-9_.-]+)?
 def tracking_uri_problem(uri: str) -> str | None:
     """Why the MLflow client could not use `uri` (checked here, before any run starts,
     so that a typo is not found half-way through a pipeline), or None."""
+    if uri == "databricks":  # the Databricks workspace of the default profile
+        return None
     found = _SCHEME.match(uri)
     scheme = found["scheme"].lower() if found else None
     if scheme not in TRACKING_URI_SCHEMES or any(char.isspace() for char in uri):
