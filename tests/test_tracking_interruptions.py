@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import sys
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from support.attack_project import (
@@ -27,6 +30,7 @@ from support.attack_project import (
     worker_processes,
     write_env,
 )
+from support.baking import clean_env
 
 pytestmark = [
     pytest.mark.slow,
@@ -141,3 +145,60 @@ def test_a_run_leaves_no_worker_process_behind(project):
     assert outcome.returncode == 0
     # Right after `kedro run` returns: the worker was waited for, not left to exit.
     assert worker_processes(project) == []
+
+
+EMULATED = Path(__file__).parent / "support" / "run_with_external_functions.py"
+
+
+@pytest.mark.parametrize(
+    ("signum", "exit_codes"),
+    [
+        # No click here: Python exits on the KeyboardInterrupt by re-raising SIGINT.
+        (signal.SIGINT, {-2, 1, 130}),
+        (signal.SIGTERM, {143}),
+    ],
+    ids=["SIGINT", "SIGTERM"],
+)
+def test_an_interrupted_run_through_external_functions_ends_killed(
+    project, mlflow_server, tmp_path, signum, exit_codes
+):
+    """With external functions the Kedro process records the run itself (through its
+    Snowpark session): on Ctrl-C or SIGTERM it ends the run KILLED on its way out.
+    Snowflake's side of the calls is emulated (support/run_with_external_functions.py:
+    the project's translators in V8, POSTing to the real `mlflow server`)."""
+    experiment = f"interrupted-ef-{uuid.uuid4().hex[:8]}"
+    mlflow_server.post("experiments/create", {"name": experiment})
+    env = write_env(
+        project,
+        f"ef_interrupt_{signum}",
+        f"transport: external_functions\nexperiment_name: {experiment}\n",
+    )
+    marker = tmp_path / "slow-node-started"
+    process = subprocess.Popen(
+        [sys.executable, str(EMULATED), str(project.path), env, "slow"]
+        + [mlflow_server.url],
+        cwd=project.path,
+        env=clean_env(SLOW_MARKER=str(marker)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    wait_for(marker)
+    outcome = interrupt(process, signum)
+    assert outcome.returncode in exit_codes, outcome.output[-3000:]
+    assert (
+        "1 metrics, 4 params, 4 SQL statements; ended KILLED; open it in the MLflow "
+        "UI behind your gateway"
+    ) in outcome.summary
+    found = mlflow_server.get("experiments/get-by-name", experiment_name=experiment)
+    (run,) = mlflow_server.post(
+        "runs/search",
+        {"experiment_ids": [found["experiment"]["experiment_id"]], "max_results": 5},
+    )["runs"]
+    assert run["info"]["run_id"] == outcome.run_id
+    assert run["info"]["status"] == "KILLED"
+    assert run["info"]["end_time"] >= run["info"]["start_time"]
+    metrics = {m["key"]: m["value"] for m in run["data"]["metrics"]}
+    params = {p["key"]: p["value"] for p in run["data"]["params"]}
+    assert metrics == {"rows": 3.0}
+    assert params["model_options.target"] == "PRICE"
