@@ -11,6 +11,7 @@ import time
 
 import pytest
 from mlflow import MlflowClient
+from support.troubled_proxy import TroubledProxy
 
 from kedro_snowflake_mlops.tracking import background
 from kedro_snowflake_mlops.tracking.background import BackgroundRecorder
@@ -164,3 +165,34 @@ def test_an_idle_worker_leaves_when_told_and_records_nothing(store, tmp_path):
     assert not (tmp_path / "mlflow.db").exists() or not MlflowClient(
         store
     ).search_experiments(filter_string="name = 'demo'")
+
+
+def test_while_mlflow_fails_calls_queued_behind_the_end_are_not_tried(
+    mlflow_server, tmp_path
+):
+    """A server that stops answering log-batch in time: each queued call would cost a
+    time-out; once the end is asked for, they are named as not logged instead, and the
+    run's end (answered in time) comes at once. The slowness is injected by a proxy in
+    front of the real `mlflow server`."""
+    proxy = TroubledProxy(mlflow_server.url)
+    proxy.add("runs/log-batch", "delay", times=None, seconds=3)
+    try:
+        worker = BackgroundRecorder(
+            config(proxy.url, experiment_name="slow-batches", timeout_seconds=1),
+            proxy.url,
+            proxy.url,
+            tmp_path / "mlruns",
+        )
+        worker.start("r", {}, {"a": "1"})
+        time.sleep(8)  # the worker is up, and its params batch failed both attempts
+        for index in range(6):
+            worker.log_metrics(f"m{index}", [Metric("x", index)])
+        started = time.monotonic()
+        line = worker.finish("FINISHED")
+        waited = time.monotonic() - started
+    finally:
+        proxy.close()
+    assert waited < 4, line  # six calls at one time-out each would take 6 s and more
+    assert "NOT logged: 1 params, 1 metrics of m0" in line
+    assert "1 metrics of m5 because MLflow could not log params" in line
+    assert line.endswith("; the run ended FINISHED")

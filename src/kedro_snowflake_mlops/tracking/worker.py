@@ -59,19 +59,33 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise Interrupted
 
 
-def _read(stream: IO[bytes], inbox: queue.Queue) -> None:
-    """Queue each message as it arrives, then _END; the main loop works meanwhile."""
+def _read(stream: IO[bytes], inbox: queue.Queue, ending: threading.Event) -> None:
+    """Queue each message as it arrives, then _END; the main loop works meanwhile.
+    `ending` is set as soon as the run's end is asked for (or the input ends)."""
     for line in stream:
         if line.strip():
-            inbox.put(json.loads(line))
+            message = json.loads(line)
+            if message.get("op") == "finish":
+                ending.set()
+            inbox.put(message)
+    ending.set()
     inbox.put(_END)
 
 
 class Worker:
     """Carries out the messages on a RunRecorder over a DirectTransport."""
 
-    def __init__(self, opening: dict[str, Any], answers: IO[str]) -> None:
+    def __init__(
+        self,
+        opening: dict[str, Any],
+        answers: IO[str],
+        ending: threading.Event | None = None,
+    ) -> None:
         self.answers = answers
+        # Set when the end of the run waits behind the messages still queued: while
+        # MLflow is failing, those are not tried (each could cost a time-out), so that
+        # the run's end (always tried, with every retry) comes soon.
+        self.ending = ending or threading.Event()
         self.config = MlflowConfig.model_validate(opening["config"])
         self.transport = DirectTransport(
             opening["tracking_uri"],
@@ -122,15 +136,24 @@ class Worker:
             metrics = [
                 Metric(key, value, step) for key, value, step in message["metrics"]
             ]
-            recorder.log_metrics(message["dataset"], metrics, message["time_ms"])
+            if self._skip():
+                recorder.not_logged(f"{len(metrics)} metrics of {message['dataset']}")
+            else:
+                recorder.log_metrics(message["dataset"], metrics, message["time_ms"])
         elif op == "artifact":
-            recorder.log_artifact(message["dataset"], Path(message["path"]))
+            if self._skip():
+                recorder.not_logged(f"artifact {message['dataset']}")
+            else:
+                recorder.log_artifact(message["dataset"], Path(message["path"]))
         elif op == "not_logged":
             recorder.not_logged(message["what"])
         elif op == "finish":
             self.finish(message["status"], message["time_ms"])
         else:
             raise ValueError(f"unknown message {op!r}")
+
+    def _skip(self) -> bool:
+        return self.recorder.degraded and self.ending.is_set()
 
     def finish(self, status: str, end_time_ms: int | None = None) -> None:
         """End the run (at the Kedro process's time, or now when it has gone)."""
@@ -169,8 +192,12 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     inbox: queue.Queue = queue.Queue()
+    ending = threading.Event()
     reader = threading.Thread(
-        target=_read, args=(sys.stdin.buffer, inbox), name="inbox", daemon=True
+        target=_read,
+        args=(sys.stdin.buffer, inbox, ending),
+        name="inbox",
+        daemon=True,
     )
     reader.start()
     worker = None
@@ -180,7 +207,7 @@ def main() -> int:
             return 0
         config = MlflowConfig.model_validate(opening["config"])
         os.environ.update(client_environment(config.timeout_seconds))
-        worker = Worker(opening, answers)
+        worker = Worker(opening, answers, ending)
         worker.transport.open()  # import MLflow, open the store: the pipeline runs
         while not worker.finished:
             try:
