@@ -25,7 +25,6 @@ from kedro.framework.hooks import hook_impl
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from snowflake.snowpark import session as snowpark_session
-from snowflake.snowpark.context import get_active_session
 from snowflake.snowpark.mock import patch
 from snowflake.snowpark.mock._functions import ColumnEmulator, ColumnType
 from snowflake.snowpark.types import VariantType
@@ -33,6 +32,7 @@ from support.baking import bake
 from support.external_functions import ExternalFunctionEmulator
 from support.mlflow_server import free_port
 
+from kedro_snowflake_mlops.session.current import run_session
 from kedro_snowflake_mlops.tracking.transport import (
     ExperimentNotFoundError,
     TrackingError,
@@ -229,7 +229,9 @@ class StageProbe:
         run = latest_runs(self.mlflow_server, self.experiment)[0]
         info = run["info"]
         run_path = f"{info['experiment_id']}/{info['run_id']}/artifacts/"
-        session = get_active_session()
+        # The run's own session: other tests of this pytest process may keep sessions
+        # of their own open, and Snowpark refuses to pick one of several.
+        session = run_session()
         session.file.get(f"{STAGE}/{run_path}", str(self.target / "mlflow_stage"))
         session.file.get(
             f"{STAGING_STAGE}/mlflow/{run_path}", str(self.target / "staging_stage")

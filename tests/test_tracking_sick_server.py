@@ -79,11 +79,16 @@ def test_a_brief_503_is_retried_and_everything_is_logged(project, proxy, mlflow_
     assert proxy.count("runs/log-batch") == 5  # params (+2 retries), two metrics
 
 
+@pytest.mark.parametrize("behind", [False, True], ids=["worker-keeping-up", "behind"])
 def test_a_503_that_outlasts_the_retries_costs_one_batch_not_the_run(
-    project, proxy, mlflow_server
+    project, proxy, mlflow_server, behind
 ):
     # The first metrics batch (the second log-batch) fails all three attempts; the
-    # server is fine again for the next one, and for the end of the run.
+    # server is fine again for the next one, and for the end of the run. `behind`: a
+    # slow runs/create makes the worker catch up only after the pipeline has ended,
+    # with every call and the end of the run already waiting.
+    if behind:
+        proxy.add("runs/create", "delay", times=1, seconds=1.8)
     proxy.add("runs/log-batch", "status", skip=1, times=3, status=503)
     outcome = tracked_run(project, proxy)
     assert outcome.returncode == 0

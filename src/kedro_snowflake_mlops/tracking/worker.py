@@ -82,10 +82,12 @@ class Worker:
         ending: threading.Event | None = None,
     ) -> None:
         self.answers = answers
-        # Set when the end of the run waits behind the messages still queued: while
-        # MLflow is failing, those are not tried (each could cost a time-out), so that
-        # the run's end (always tried, with every retry) comes soon.
+        # Set when the end of the run waits behind the messages still queued. While
+        # MLflow is failing, one of those is tried (MLflow may be back); if it fails
+        # too, the rest are not (each could cost a time-out), so that the run's end
+        # (always tried, with every retry) comes soon.
         self.ending = ending or threading.Event()
+        self._tried_while_ending = False
         self.config = MlflowConfig.model_validate(opening["config"])
         self.transport = DirectTransport(
             opening["tracking_uri"],
@@ -153,7 +155,12 @@ class Worker:
             raise ValueError(f"unknown message {op!r}")
 
     def _skip(self) -> bool:
-        return self.recorder.degraded and self.ending.is_set()
+        if not (self.recorder.degraded and self.ending.is_set()):
+            return False
+        if not self._tried_while_ending:
+            self._tried_while_ending = True
+            return False
+        return True
 
     def finish(self, status: str, end_time_ms: int | None = None) -> None:
         """End the run (at the Kedro process's time, or now when it has gone)."""
