@@ -7,8 +7,9 @@ and then only for the summary line. Under `on_failure: fail`, or when the experi
 must already exist, each call waits for its answer, so that a fault stops the pipeline
 where it happens.
 
-The worker is always waited for (no zombie) unless the Kedro process is being
-interrupted and the worker is still busy; it then ends the run on its own and exits.
+The worker is always waited for (no zombie). Only when the Kedro process is being
+interrupted (Ctrl-C, SIGTERM) and the worker needs more than a few seconds is it left
+to end the run on its own; a thread still reaps it if this process lives on.
 """
 
 from __future__ import annotations
@@ -128,7 +129,12 @@ class BackgroundRecorder:
 
     def _why_gone(self) -> str:
         """The worker's last words (a crash's last traceback line), for the summary."""
-        code = self.process.poll() if self.process else None
+        code = None
+        if self.process is not None:
+            try:
+                code = self.process.wait(timeout=2)  # its output ended: it is exiting
+            except subprocess.TimeoutExpired:
+                code = None
         self._stderr.seek(0)
         lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
         last = lines[-1][:300] if lines else "no output"
@@ -267,3 +273,10 @@ class BackgroundRecorder:
                 process.kill()
                 process.wait()
             self._stderr.close()
+        else:
+            # Interrupted: the worker ends the run on its own. Should this process live
+            # on (a notebook), a thread reaps the worker when it exits; otherwise the
+            # system does, once this process has gone.
+            threading.Thread(
+                target=process.wait, name="mlflow-worker-reaper", daemon=True
+            ).start()
