@@ -119,6 +119,9 @@ class Worker:
         except Exception as error:  # noqa: BLE001 - the policy raised (fail): tell
             if message.get("reply"):
                 self.answer(ok=False, error=str(error))
+            else:  # nobody waits for this one: the summary names what was lost
+                what = message.get("dataset") or op
+                self.recorder.not_logged(f"{what} ({type(error).__name__}: {error})")
             return
         if message.get("reply") and op != "finish":
             self.answer(ok=True, run_id=getattr(self.recorder.run, "run_id", None))
