@@ -8,21 +8,47 @@ by its own schema; this module only finds the block and refuses keys nobody read
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+import click
 
 SECTIONS = ("session", "mlflow", "deploy")
 
 
-class ConfigError(ValueError):
+class UserFacingError(click.ClickException):
+    """An error meant for the person who typed the command, with its fix in the message.
+
+    `kedro run` and the `kedro snowflake` commands print it as `Error: <message>` and
+    exit 1, without a traceback: click shows every ClickException that way, and Kedro's
+    CLI is a click program. In Python (a notebook, a test) it is an ordinary exception.
+    """
+
+    def __init__(self, message: str) -> None:
+        click.ClickException.__init__(self, message)
+
+
+class ConfigError(UserFacingError, ValueError):
     """A setting in conf/ is missing or invalid. One line per problem, each naming the
     key, the rule and the fix; never a value that could be a secret."""
 
 
-def did_you_mean(key: str, known: tuple[str, ...] | list[str]) -> str:
+def did_you_mean(key: str, known: Iterable[str]) -> str:
     """` (did you mean `mlflow`?)` for a near miss, else an empty string."""
     close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
     return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+# `scheme://user:password@host`: the user-info part of any URL in a message.
+_URL_USER_INFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@'\"]+@")
+
+
+def without_credentials(text: str) -> str:
+    """`text` with the `user:password@` of every URL in it replaced by `***@`: tracking
+    URIs may carry credentials, and whatever we print can end up in a CI log."""
+    return _URL_USER_INFO.sub(r"\g<scheme>***@", text)
 
 
 def read_snowflake_conf(config_loader: Any) -> dict[str, Any]:

@@ -202,3 +202,73 @@ def test_a_relative_sqlite_store_lives_in_the_project(block, tmp_path):
     assert load_mlflow_config(block).resolved_tracking_uri(tmp_path) == (
         "http://127.0.0.1:5000"
     )
+
+
+@pytest.mark.parametrize(
+    ("where", "key", "suggestion", "known"),
+    [
+        ((), "tracking_ur", "tracking_uri", "experiment_name, stage, functions"),
+        (("retry",), "atempts", "attempts", "attempts, backoff_seconds, max_backoff"),
+        (("functions",), "run_creat", "run_create", "experiment_get_by_name, run_c"),
+    ],
+)
+def test_an_unknown_key_at_any_level_is_refused_with_a_suggestion(
+    block, where, key, suggestion, known
+):
+    target = block["mlflow"]
+    for part in where:
+        target = target.setdefault(part, {})
+    target[key] = 1
+    with pytest.raises(MlflowConfigError) as error:
+        load_mlflow_config(block)
+    dotted = ".".join(("snowflake.mlflow", *where, key))
+    message = str(error.value)
+    assert message.startswith(
+        f"{dotted} is not a known key (did you mean `{suggestion}`?) (got 1); fix: "
+        f"remove it or correct its name; the keys here are {known}"
+    )
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "sqlite:///mlflow.db",
+        "sqlite:////abs/path/mlflow.db",
+        "http://127.0.0.1:5000",
+        "https://mlflow.example.com/prefix",
+        "https://user:pw@mlflow.example.com",
+        "postgresql+psycopg2://u:p@db/mlflow",
+        "file:///tmp/mlruns",
+        "databricks",
+    ],
+)
+def test_tracking_uris_the_mlflow_client_takes_are_accepted(block, uri):
+    block["mlflow"]["tracking_uri"] = uri
+    assert load_mlflow_config(block).tracking_uri == uri
+
+
+@pytest.mark.parametrize(
+    ("uri", "rule"),
+    [
+        ("not a uri", "must be a URI without spaces whose scheme is one of"),
+        ("mlflow.db", "must be a URI without spaces whose scheme is one of"),
+        ("ftp://host/x", "must be a URI without spaces whose scheme is one of"),
+        ("sqlite://", "must name a database file: sqlite:///<path>"),
+        ("sqlite:/mlflow.db", "must name a database file: sqlite:///<path>"),
+        ("http://", "must name a host: http://<host>[:<port>]"),
+    ],
+)
+def test_a_tracking_uri_the_client_cannot_use_is_refused(block, uri, rule):
+    block["mlflow"]["tracking_uri"] = uri
+    with pytest.raises(MlflowConfigError) as error:
+        load_mlflow_config(block)
+    assert str(error.value).startswith(f"snowflake.mlflow.tracking_uri {rule}")
+    assert f"(got {uri!r}); fix: use e.g. sqlite:///mlflow.db" in str(error.value)
+
+
+def test_credentials_in_a_refused_uri_are_not_shown(block):
+    block["mlflow"]["tracking_uri"] = "https://someone:pw-secret@"
+    with pytest.raises(MlflowConfigError) as error:
+        load_mlflow_config(block)
+    assert "pw-secret" not in str(error.value)
+    assert "(got 'https://***@')" in str(error.value)

@@ -87,7 +87,8 @@ def tracked_run(demo_project, tmp_path, caplog):
     hook_manager = _create_hook_manager()
     hook_manager.register(hook)
     hook.before_pipeline_run(
-        run_params={"run_id": "test-session", "pipeline_names": ["__default__"]}
+        run_params={"run_id": "test-session", "pipeline_names": ["__default__"]},
+        pipeline=pipeline,
     )
     with caplog.at_level(logging.INFO):
         SequentialRunner().run(pipeline, catalog, hook_manager)

@@ -21,6 +21,7 @@ from kedro_snowflake_mlops.tracking.recorder import (
     summary_line,
 )
 from kedro_snowflake_mlops.tracking.transport import (
+    RUN_KEY_TAG,
     ExperimentNotFoundError,
     RunInfo,
     TrackingError,
@@ -124,18 +125,25 @@ def test_summary_line_format():
     assert summary_line("abc", tally, None) == "MLflow run abc: 6 metrics, 4 params"
 
 
-def test_params_travel_with_the_first_metrics_batch():
+def test_params_and_tags_are_logged_when_the_run_starts():
     transport = FlakyTransport()
     run, _ = recorder(transport)
     run.start("r", {"kedro.env": "local"}, {"a": "1", "b": "2"})
+    # Before any node ran: the run with its tags (and its own key), then the params.
+    assert transport.calls == [
+        ("start", "demo", {"kedro.env": "local", RUN_KEY_TAG: run.run_key}),
+        ("batch", [], {"a": "1", "b": "2"}),
+    ]
     run.log_metrics("m1", [Metric("r2", 0.9)])
     run.log_metrics("m2", [Metric("mae", 1.0)])
     line = run.finish("FINISHED")
-    assert [call[0] for call in transport.calls] == ["start", "batch", "batch", "end"]
-    assert transport.calls[1] == ("batch", ["r2"], {"a": "1", "b": "2"})
-    assert transport.calls[2] == ("batch", ["mae"], {})
+    assert transport.calls[2:] == [
+        ("batch", ["r2"], {}),
+        ("batch", ["mae"], {}),
+        ("end", "FINISHED"),
+    ]
     assert line == (
-        "MLflow run run1: 2 metrics, 2 params, 4 SQL statements; open it somewhere"
+        "MLflow run run1: 2 metrics, 2 params, 5 SQL statements; open it somewhere"
     )
 
 
@@ -173,16 +181,113 @@ def test_warn_keeps_going_and_one_line_says_what_was_not_logged(caplog, tmp_path
         run.log_metrics("model_metrics", [Metric("r2", 0.9), Metric("mae", 1.0)])
         run.log_artifact("regressor", Path(tmp_path / "model.pickle"))
         line = run.finish("FINISHED")
-    assert len(transport.calls) == 3  # the three attempts to start, nothing after
+    assert len(transport.calls) == 3  # the three attempts to start; no run, no more
     assert (
-        "NOT logged: 2 metrics of model_metrics, 1 params, artifact regressor" in line
+        "NOT logged: 1 params, 2 metrics of model_metrics, artifact regressor, "
+        "status FINISHED because MLflow could not start a run in experiment 'demo': "
+        "TimeoutError: timed out; no run was created"
+    ) in line
+    # The line is the only message: the recorder itself logs nothing (the hook logs
+    # the line it returns, once).
+    assert caplog.records == []
+
+
+def test_a_fault_does_not_switch_tracking_off():
+    # One log-batch fails all its attempts (a 503 that lasts); MLflow is back for the
+    # next call, and the final status is set.
+    busy = [OSError("HTTP 503")] * 3
+    transport = FlakyTransport()
+    run, sleeps = recorder(transport)
+    run.start("r", {}, {})
+    transport.errors = list(busy)
+    run.log_metrics("quality", [Metric("rows", 3)])
+    run.log_metrics("model_metrics", [Metric("r2", 0.9)])
+    line = run.finish("FINISHED")
+    kinds = [call[0] for call in transport.calls]
+    assert kinds == ["start", "batch", "batch", "batch", "batch", "end"]
+    assert sleeps == [0.5, 1.0]  # only the failing call waited
+    assert line.startswith("MLflow run run1: 1 metrics, 0 params")
+    assert "NOT logged: 1 metrics of quality because MLflow could not log" in line
+    assert line.endswith("HTTP 503; the run ended FINISHED")
+
+
+def test_after_a_failed_call_each_call_gets_one_attempt_but_the_end_gets_all():
+    transport = FlakyTransport()
+    run, sleeps = recorder(transport)
+    run.start("r", {}, {})
+    transport.errors = [ConnectionError("refused")] * 3  # the first batch: 3 attempts
+    run.log_metrics("a", [Metric("x", 1)])
+    transport.errors = [ConnectionError("refused")]  # the next: one attempt only
+    run.log_metrics("b", [Metric("y", 1)])
+    transport.errors = [ConnectionError("refused")] * 2  # the end: every retry
+    line = run.finish("FAILED")
+    assert [call[0] for call in transport.calls] == (
+        ["start"] + ["batch"] * 3 + ["batch"] + ["end"] * 3
     )
-    assert "status FINISHED" in line
-    assert "timed out" in line
-    warnings = [
-        record for record in caplog.records if record.levelno == logging.WARNING
-    ]
-    assert len(warnings) == 1 and "tracking is off" in warnings[0].getMessage()
+    assert sleeps == [0.5, 1.0, 0.5, 1.0]
+    assert line.endswith("the run ended FAILED")
+    assert "NOT logged: 1 metrics of a, 1 metrics of b because" in line
+
+
+def test_an_end_that_fails_says_the_run_was_left_running():
+    transport = FlakyTransport()
+    run, _ = recorder(transport)
+    run.start("r", {}, {})
+    transport.errors = [ConnectionError("refused")] * 3
+    line = run.finish("KILLED")
+    assert "NOT logged: status KILLED because MLflow could not set" in line
+    assert line.endswith("the run was left RUNNING (its end could not be recorded)")
+
+
+class SearchableTransport(FlakyTransport):
+    """Like an MLflow server whose answer to runs/create was lost: the run exists."""
+
+    can_find_runs = True
+
+    def __init__(self, errors=None) -> None:
+        super().__init__(errors)
+        self.created: dict[str, RunInfo] = {}
+
+    def start_run(
+        self, experiment_name, run_name, start_time_ms, tags, create_experiment
+    ):
+        run = RunInfo(run_id=f"run{len(self.created) + 1}", experiment_id="7")
+        self.created[tags[RUN_KEY_TAG]] = run  # created, whatever the answer does
+        self._call("start", experiment_name, tags)
+        return run
+
+    def find_run(self, experiment_name, run_key):
+        self.calls.append(("find", run_key))
+        return self.created.get(run_key)
+
+
+def test_a_retried_create_finds_the_run_instead_of_making_a_duplicate():
+    transport = SearchableTransport([TimeoutError("Read timed out")])
+    run, _ = recorder(transport)
+    run.start("r", {}, {})
+    assert [call[0] for call in transport.calls] == ["start", "find"]
+    assert len(transport.created) == 1 and run.run.run_id == "run1"
+    assert run.notes == []
+
+
+def test_a_transport_that_cannot_look_runs_up_warns_of_a_possible_duplicate():
+    transport = FlakyTransport([TimeoutError("Read timed out")])
+    run, _ = recorder(transport)
+    run.start("r", {}, {})
+    assert [call[0] for call in transport.calls] == ["start", "start"]
+    (note,) = run.notes
+    assert "took 2 attempts" in note and f"{RUN_KEY_TAG} = {run.run_key}" in note
+
+
+def test_fail_sets_the_final_status_before_it_raises():
+    transport = UploadAtEndTransport()
+    run, _ = recorder(transport, on_failure="fail")
+    run.start("r", {}, {})
+    run.log_artifact("regressor", Path("model.pickle"))
+    transport.errors = [ValueError("403 access denied on the stage")]
+    with pytest.raises(TrackingError, match="upload 1 artifacts.*on_failure is `fail`"):
+        run.finish("FINISHED")
+    assert transport.calls[-1] == ("end", "FINISHED")
 
 
 def test_fail_raises_with_the_policy_named():
@@ -246,6 +351,9 @@ def test_a_failed_upload_names_each_artifact_not_logged(tmp_path):
     run.log_artifact("regressor", tmp_path / "model.pickle")
     transport.errors = [ValueError("403 access denied on the stage")]
     line = run.finish("FINISHED")
-    assert "NOT logged: artifact regressor, status FINISHED" in line
+    # The upload failed; the final status is still set (tried with every retry).
+    assert "NOT logged: artifact regressor because MLflow could not upload" in line
     assert "403 access denied" in line
+    assert line.endswith("; the run ended FINISHED")
+    assert transport.calls[-1] == ("end", "FINISHED")
     assert run.tally.artifacts == [] and transport.closed

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
+
+import numpy as np
+import pytest
 
 from kedro_snowflake_mlops.tracking.values import (
     MAX_PARAM_VALUE_LENGTH,
+    REDACTED,
     TRUNCATION_MARKER,
     key_problem,
+    looks_secret,
+    metric_value,
     metrics_from,
     prepare_params,
     prepare_tags,
+    read_metrics,
 )
 
 
@@ -80,3 +88,98 @@ def test_empty_tags_are_dropped_and_long_ones_truncated():
     assert set(tags) == {"c", "d"}
     assert tags["c"].endswith(TRUNCATION_MARKER)
     assert json.dumps(tags)  # all strings
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.5, (0.5, None)),
+        (3, (3.0, None)),
+        (True, (1.0, None)),  # a flag is a fine metric
+        (np.bool_(False), (0.0, None)),
+        (np.float32(0.25), (0.25, None)),
+        (np.int64(7), (7.0, None)),
+        (Decimal("0.5"), (0.5, None)),  # what Snowflake NUMBER columns give
+        (10**400, (None, "out of range for a float")),
+        (-(10**400), (None, "out of range for a float")),
+        (Decimal("1e400"), (None, "out of range for a float")),
+        ("0.5", (None, "not a number: str")),  # data is data: no guessing
+        (None, (None, "not a number: NoneType")),
+        ([1.0], (None, "not a number: list")),
+        (np.array([1.0]), (None, "not a number: ndarray")),
+    ],
+)
+def test_what_can_be_a_metric(value, expected):
+    assert metric_value(value) == expected
+
+
+def test_non_finite_floats_are_metrics():
+    assert math.isnan(metric_value(math.nan)[0])
+    assert metric_value(-math.inf) == (-math.inf, None)
+
+
+def test_skipped_metrics_say_why_and_colliding_keys_are_named():
+    read = read_metrics(
+        "model_metrics",
+        {"a.b": 1, "a": {"b": 2}, "huge": 10**400, "text": "x", "ok": 1.0},
+    )
+    assert [(m.key, m.value) for m in read.metrics] == [("ok", 1.0)]
+    assert read.skipped == {
+        "a.b": "two values flatten to this key",
+        "huge": "out of range for a float",
+        "text": "not a number: str",
+    }
+
+
+def test_colliding_param_keys_are_left_out_and_named():
+    prepared = prepare_params({"a.b": 1, "a": {"b": 2}, "c": 3})
+    assert prepared.values == {"c": "3"}
+    assert prepared.collided == ["a.b"]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "password",
+        "db.password",
+        "DB_PASSWORD",
+        "credentials.user",  # under credentials: all of it
+        "api_key",
+        "apiKey",
+        "aws_access_key_id",
+        "private_key_file",
+        "encryption.key",
+        "key",
+        "token",
+        "oauth_token",
+        "client_secret",
+        "service.apiToken",
+        "passphrase",
+    ],
+)
+def test_names_that_look_secret(key):
+    assert looks_secret(key)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "model_options.keys",  # a list of keys, not a key
+        "max_tokens",  # a count
+        "tokenizer.name",
+        "sort_key",
+        "primary_key",
+        "partition_key",
+        "passwordless",
+        "model_options.target",
+        "monkey",
+    ],
+)
+def test_names_that_only_look_alike_are_data(key):
+    assert not looks_secret(key)
+
+
+def test_secret_looking_params_are_logged_redacted_and_listed():
+    prepared = prepare_params({"db": {"user": "u", "password": "hunter2"}})
+    assert prepared.values == {"db.user": "u", "db.password": REDACTED}
+    assert prepared.redacted == ["db.password"]

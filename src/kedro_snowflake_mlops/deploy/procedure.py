@@ -139,8 +139,8 @@ def _tracking(manifest: dict[str, Any], workdir: Path):
 
 def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> str:
     """ROOT: create the MLflow run, log the params once, hand the run down."""
-    from ..tracking.recorder import now_ms  # noqa: PLC0415
-    from ..tracking.transport import with_retries  # noqa: PLC0415
+    from ..tracking.recorder import RunRecorder  # noqa: PLC0415
+    from ..tracking.transport import TrackingError  # noqa: PLC0415
     from ..tracking.values import prepare_params, prepare_tags  # noqa: PLC0415
 
     group_id = context.graph_run_id()
@@ -166,20 +166,15 @@ def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> s
     )
     run_name = f"{manifest['pipeline']} task graph {time.strftime('%Y-%m-%d %H:%M:%S')}"
     try:
-        run = with_retries(
-            lambda: transport.start_run(
-                config.experiment_name,
-                run_name,
-                now_ms(),
-                tags,
-                config.creates_experiment,
-            ),
-            config.retry,
-        )
-        if params:
-            with_retries(
-                lambda: transport.log_batch(run, [], params, now_ms()), config.retry
-            )
+        # The recorder's start: a create retried after a lost answer finds the run
+        # it made instead of making a second one (where the transport can look).
+        recorder = RunRecorder(transport, config)
+        recorder.start(run_name, tags, params)
+        for note in recorder.notes:
+            logger.warning(note)
+        run = recorder.run
+        if run is None:
+            raise TrackingError(recorder.first_fault or "MLflow did not start a run")
         handed = {
             "run_id": run.run_id,
             "experiment_id": run.experiment_id,

@@ -43,6 +43,8 @@ SHOWN_VALUES = (
     "schema",
     "credentials",
     "login_timeout",
+    "host",
+    "port",
 )
 
 
@@ -64,9 +66,13 @@ class SessionConfig(BaseModel):
     warehouse: str | None = None
     # The entry of conf/<env>/credentials.yml that holds account, user and the secret.
     credentials: str = "snowflake"
-    # Seconds to wait for Snowflake to answer a login (the connector's default waits
-    # about two minutes on a silent network).
+    # Seconds to wait for Snowflake to answer a login, whatever the network does (the
+    # connector alone waits about two minutes on a silent network).
     login_timeout: int = Field(default=60, ge=1, le=3600)
+    # Only when the account is not reached at <account>.snowflakecomputing.com:443
+    # (PrivateLink, a proxy): the host name and port to connect to.
+    host: str | None = Field(default=None, min_length=1)
+    port: int | None = Field(default=None, ge=1, le=65535)
 
 
 class Credentials(BaseModel):
@@ -115,6 +121,8 @@ def connection_parameters(
         "database": config.database,
         "schema": config.schema_,
         "login_timeout": config.login_timeout,
+        "host": config.host,
+        "port": config.port,
         "session_parameters": {"QUERY_TAG": "kedro-snowflake-mlops"},
     }
     if credentials.password is not None:

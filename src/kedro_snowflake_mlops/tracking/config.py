@@ -8,12 +8,14 @@ the project, and a warning (not a failed run) when MLflow cannot be reached.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..conf import ConfigError
+from ..conf import ConfigError, did_you_mean, without_credentials
 from .contract import FUNCTION_KEYS
 
 # One part of a Snowflake name: unquoted identifier (letters, digits, _ and $).
@@ -41,12 +43,49 @@ _FIXES = {
         "use `direct` (MLflow client, offline default), `external_functions` or "
         "`external_access` (inside a Snowflake procedure, see sql/80)"
     ),
-    "tracking_uri": "use e.g. sqlite:///mlflow.db or http://127.0.0.1:5000",
+    "tracking_uri": (
+        "use e.g. sqlite:///mlflow.db (a file in the project) or "
+        "http://127.0.0.1:5000 (an MLflow server)"
+    ),
     "on_failure": "use `warn` (keep running) or `fail` (stop the run)",
     "create_experiment": "use true or false",
     "retry": "set attempts (1-10), backoff_seconds and max_backoff_seconds",
     "timeout_seconds": "use a number of seconds between 1 and 600",
 }
+
+
+# What the MLflow client can track to (a `+driver` suffix is allowed: postgresql+psycopg2).
+TRACKING_URI_SCHEMES = (
+    "sqlite",
+    "http",
+    "https",
+    "file",
+    "postgresql",
+    "mysql",
+    "mssql",
+    "databricks",
+)
+_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9.-]*)(?:\+[A-Za-z0-9_.-]+)?:")
+
+
+def tracking_uri_problem(uri: str) -> str | None:
+    """Why the MLflow client could not use `uri` (checked here, before any run starts,
+    so that a typo is not found half-way through a pipeline), or None."""
+    if uri == "databricks":  # the Databricks workspace of the default profile
+        return None
+    found = _SCHEME.match(uri)
+    scheme = found["scheme"].lower() if found else None
+    if scheme not in TRACKING_URI_SCHEMES or any(char.isspace() for char in uri):
+        return "must be a URI without spaces whose scheme is one of " + ", ".join(
+            TRACKING_URI_SCHEMES
+        )
+    if scheme == "sqlite" and not re.match(r"^sqlite(\+\w+)?:///.+", uri):
+        return (
+            "must name a database file: sqlite:///<path> (three slashes, then a path)"
+        )
+    if scheme in ("http", "https") and not urlsplit(uri).hostname:
+        return f"must name a host: {scheme}://<host>[:<port>]"
+    return None
 
 
 class MlflowConfigError(ConfigError):
@@ -113,6 +152,14 @@ class MlflowConfig(BaseModel):
             raise ValueError("must not be blank")
         return value
 
+    @field_validator("tracking_uri")
+    @classmethod
+    def _usable_uri(cls, value: str) -> str:
+        problem = tracking_uri_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @field_validator("artifact_staging_stage")
     @classmethod
     def _internal_staging(cls, value: str | None, info) -> str | None:
@@ -162,6 +209,18 @@ def _stage_of(location: str) -> str:
     return location.lstrip("@").split("/", 1)[0].upper()
 
 
+def _known_keys(location: tuple) -> tuple[str, ...]:
+    """The keys allowed at `location` (the parent of a refused key) in the schema."""
+    model: Any = MlflowConfig
+    for part in location:
+        field = getattr(model, "model_fields", {}).get(str(part))
+        if field is None:
+            return ()
+        candidates = [field.annotation, *get_args(field.annotation)]
+        model = next((c for c in candidates if hasattr(c, "model_fields")), None)
+    return tuple(getattr(model, "model_fields", {}))
+
+
 def _describe(error: dict[str, Any]) -> str:
     location = ".".join(str(part) for part in error["loc"])
     key = f"snowflake.mlflow.{location}" if location else "snowflake.mlflow"
@@ -169,11 +228,18 @@ def _describe(error: dict[str, Any]) -> str:
     if error["type"] == "missing":
         problem = "is missing"
     elif error["type"] == "extra_forbidden":
-        problem = f"is not a known key (got {error['input']!r})"
+        known = _known_keys(tuple(error["loc"][:-1]))
+        problem = (
+            f"is not a known key{did_you_mean(error['loc'][-1], known)} "
+            f"(got {error['input']!r})"
+        )
+        fix = f"remove it or correct its name; the keys here are {', '.join(known)}"
+        return without_credentials(f"{key} {problem}; fix: {fix}")
     else:
-        problem = f"{error['msg']} (got {error['input']!r})"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problem = f"{message} (got {error['input']!r})"
     fix = _FIXES.get(top, "see conf/base/snowflake.yml")
-    return f"{key} {problem}; fix: {fix}"
+    return without_credentials(f"{key} {problem}; fix: {fix}")
 
 
 def load_mlflow_config(snowflake_block: dict[str, Any] | None) -> MlflowConfig:

@@ -1,4 +1,12 @@
-"""The offline default: the MLflow client against a tracking URI (sqlite:///mlflow.db)."""
+"""The offline default: the MLflow client against a tracking URI (sqlite:///mlflow.db).
+
+`kedro run` uses this transport in a worker process of its own (see worker.py), so that
+importing MLflow and opening the store happen while the pipeline runs.
+
+The client is created on first use, inside the calls the recorder retries: opening the
+store is a tracking call like any other, under the same retries and failure policy. A
+local sqlite store is opened under a file lock and checked first (local_store.py).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +15,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from mlflow import MlflowClient
-from mlflow.entities import Metric as MlflowMetric
-from mlflow.entities import Param
-
+from ..conf import without_credentials
+from . import local_store
 from .transport import (
+    RUN_KEY_TAG,
     ExperimentNotFoundError,
     RunInfo,
     TrackingTransport,
@@ -20,14 +28,22 @@ from .transport import (
 from .values import Metric
 
 
-@contextmanager
-def _client_limits(timeout_seconds: float) -> Iterator[None]:
-    """The MLflow client retries HTTP errors for minutes by default; our retry policy
-    (snowflake.mlflow.retry) applies instead, so its own retries are off during our calls."""
-    wanted = {
+def client_environment(timeout_seconds: float) -> dict[str, str]:
+    """MLflow client settings for our calls: the client retries HTTP errors for minutes
+    by default, and our retry policy (snowflake.mlflow.retry) applies instead; it prints
+    "View run <name> at: <url>" itself, with any credentials of the URL, and our summary
+    line says where the run is instead."""
+    return {
         "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
         "MLFLOW_HTTP_REQUEST_TIMEOUT": str(math.ceil(timeout_seconds)),
+        "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
     }
+
+
+@contextmanager
+def _client_limits(timeout_seconds: float) -> Iterator[None]:
+    """client_environment() during one call (the worker process sets it for good)."""
+    wanted = client_environment(timeout_seconds)
     previous = {name: os.environ.get(name) for name in wanted}
     os.environ.update(wanted)
     try:
@@ -40,8 +56,28 @@ def _client_limits(timeout_seconds: float) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _forget_engines(database: Path) -> None:
+    """MLflow keeps one engine per database URI for the process; after the file was
+    moved aside, its pooled connections would still reach the old file."""
+    from mlflow.store.tracking.sqlalchemy_store import (  # noqa: PLC0415
+        SqlAlchemyStore,
+    )
+
+    engines = getattr(SqlAlchemyStore, "_engine_map", {})
+    for uri in list(engines):
+        found = local_store.sqlite_file(uri)
+        if found is not None and found.resolve() == database.resolve():
+            engines.pop(uri).dispose()
+
+
+def _already_exists(error: Exception) -> bool:
+    return getattr(error, "error_code", None) == "RESOURCE_ALREADY_EXISTS"
+
+
 class DirectTransport(TrackingTransport):
     """Every call is an MLflow client call; no Snowflake statements."""
+
+    can_find_runs = True
 
     def __init__(
         self,
@@ -52,11 +88,89 @@ class DirectTransport(TrackingTransport):
     ) -> None:
         self.tracking_uri = tracking_uri
         # As configured (sqlite:///mlflow.db): what to type in the project folder.
-        self.display_uri = display_uri or tracking_uri
+        self.display_uri = without_credentials(display_uri or tracking_uri)
         self.timeout_seconds = timeout_seconds
         # Where a new experiment keeps artifacts: the project, not the shell's cwd.
         self.artifact_root = artifact_root
-        self.client = MlflowClient(tracking_uri=tracking_uri)
+        self._client: Any = None
+        # Lines for the user (a half-created store moved aside).
+        self.notes: list[str] = []
+
+    @property
+    def client(self) -> Any:
+        """The MLflow client, its store opened (and checked) on first use."""
+        if self._client is None:
+            with _client_limits(self.timeout_seconds):
+                self._client = self._open()
+        return self._client
+
+    def _open(self) -> Any:
+        from mlflow import MlflowClient  # noqa: PLC0415 - seconds to import
+
+        database = local_store.sqlite_file(self.tracking_uri)
+        if database is None:
+            return MlflowClient(tracking_uri=self.tracking_uri)
+        local_store.check_file(database)
+        with local_store.store_lock(database, self.timeout_seconds):
+            try:
+                return MlflowClient(tracking_uri=self.tracking_uri)
+            except Exception as error:
+                if "database is locked" in str(error):
+                    raise  # another process writes: transient, tried again
+                # Only now look closer (it costs MLflow's schema scan): a store left
+                # half-created is moved aside and a new one made; otherwise say why.
+                note = self._diagnose(database, error)
+            self.notes.append(note)
+            return MlflowClient(tracking_uri=self.tracking_uri)
+
+    @staticmethod
+    def _diagnose(database: Path, error: Exception) -> str:
+        """A note when the store was repaired; StoreProblem (or `error`) otherwise."""
+        import mlflow  # noqa: PLC0415
+        from mlflow.store.db.utils import (  # noqa: PLC0415
+            _get_latest_schema_revision,
+        )
+
+        note = local_store.prepare(
+            database, _get_latest_schema_revision(), mlflow.__version__
+        )
+        if note:
+            _forget_engines(database)
+            return note
+        if "malformed" in str(error) or "not a database" in str(error):
+            raise local_store.StoreProblem(
+                f"{database} is damaged ({str(error).splitlines()[0]}). Fix: move it "
+                f"away (`mv {database.name} {database.name}.broken`) and run again: "
+                "MLflow creates a new one"
+            ) from error
+        raise error
+
+    def open(self) -> None:
+        """Import MLflow and open the store now (the worker does it while the pipeline
+        runs); a failure here is left for the first real call to meet, and report."""
+        try:
+            _ = self.client
+        except Exception:  # noqa: BLE001 - reported, with retries, by the first call
+            self._client = None
+
+    def _experiment_id(self, experiment_name: str, create: bool) -> str:
+        experiment = self.client.get_experiment_by_name(experiment_name)
+        if experiment is not None:
+            return experiment.experiment_id
+        if not create:
+            raise ExperimentNotFoundError(experiment_name, self.display_uri)
+        try:
+            return self.client.create_experiment(
+                experiment_name, artifact_location=self._artifact_location()
+            )
+        except Exception as error:
+            # Another run created it a moment ago (two first runs at once).
+            if not _already_exists(error):
+                raise
+            experiment = self.client.get_experiment_by_name(experiment_name)
+            if experiment is None:
+                raise
+            return experiment.experiment_id
 
     def start_run(
         self,
@@ -67,15 +181,7 @@ class DirectTransport(TrackingTransport):
         create_experiment: bool,
     ) -> RunInfo:
         with _client_limits(self.timeout_seconds):
-            experiment = self.client.get_experiment_by_name(experiment_name)
-            if experiment is not None:
-                experiment_id = experiment.experiment_id
-            elif create_experiment:
-                experiment_id = self.client.create_experiment(
-                    experiment_name, artifact_location=self._artifact_location()
-                )
-            else:
-                raise ExperimentNotFoundError(experiment_name, self.tracking_uri)
+            experiment_id = self._experiment_id(experiment_name, create_experiment)
             run = self.client.create_run(
                 experiment_id, start_time=start_time_ms, tags=tags, run_name=run_name
             )
@@ -83,6 +189,25 @@ class DirectTransport(TrackingTransport):
             run_id=run.info.run_id,
             experiment_id=experiment_id,
             artifact_uri=run.info.artifact_uri,
+        )
+
+    def find_run(self, experiment_name: str, run_key: str) -> RunInfo | None:
+        with _client_limits(self.timeout_seconds):
+            experiment = self.client.get_experiment_by_name(experiment_name)
+            if experiment is None:
+                return None
+            # run_key is a uuid's hex digits: nothing to quote.
+            found = self.client.search_runs(
+                [experiment.experiment_id],
+                filter_string=f"tags.`{RUN_KEY_TAG}` = '{run_key}'",
+                max_results=1,
+            )
+        if not found:
+            return None
+        return RunInfo(
+            run_id=found[0].info.run_id,
+            experiment_id=experiment.experiment_id,
+            artifact_uri=found[0].info.artifact_uri,
         )
 
     def _artifact_location(self) -> str | None:
@@ -97,6 +222,9 @@ class DirectTransport(TrackingTransport):
         params: dict[str, str],
         timestamp_ms: int,
     ) -> None:
+        from mlflow.entities import Metric as MlflowMetric  # noqa: PLC0415
+        from mlflow.entities import Param  # noqa: PLC0415
+
         with _client_limits(self.timeout_seconds):
             self.client.log_batch(
                 run.run_id,
@@ -118,7 +246,7 @@ class DirectTransport(TrackingTransport):
 
     def how_to_open(self, run: RunInfo) -> str:
         if self.tracking_uri.startswith(("http://", "https://")):
-            base = self.tracking_uri.rstrip("/")
+            base = without_credentials(self.tracking_uri.rstrip("/"))
             return (
                 f"open it at {base}/#/experiments/{run.experiment_id}/runs/{run.run_id}"
             )

@@ -10,6 +10,23 @@ uploads to internal stages. So log_artifact keeps a copy in a local folder of th
 at the end of the run ONE PUT uploads them all to the internal `artifact_staging_stage`
 and ONE COPY FILES copies them to `<stage>/<experiment_id>/<run_id>/artifacts/`, where
 MLflow's artifact store keeps a run's artifacts.
+
+Repeated calls. Snowflake retries an external function's HTTP call itself after a 429,
+a 5xx or a transport error, and the recorder retries a failed statement. Repeating is
+harmless for runs/update (the same status), runs/log-batch params (the same value may
+be logged again) and metrics (one more point of the same value in the metric's
+history). It is not for runs/create: MLflow has no idempotent create, and
+  * when Snowflake retries a create that MLflow carried out before the error reached
+    Snowflake (a gateway time-out), a second run is made. The header that stays the
+    same across Snowflake's retries (sf-external-function-query-batch-id) reaches the
+    gateway, but translators cannot read headers, so only a gateway that deduplicates
+    on it could prevent this; the proxy integration of sql/README.md does not. The
+    orphan is a RUNNING run without params or metrics, tagged kedro.run_key like the
+    real one;
+  * when the recorder retries the create statement, it cannot look the run key up
+    first (none of the five functions searches runs), so it creates again and says so:
+    the summary names the key to look for (RunRecorder.notes).
+The direct transport has neither gap: it looks the key up before creating again.
 """
 
 from __future__ import annotations

@@ -1,21 +1,32 @@
 """One MLflow run, recorded through a transport with retries and a failure policy.
 
-The policy (`on_failure`) decides what a tracking fault does to the pipeline: `warn`
-keeps the run going and says once what was not logged, `fail` raises. A missing
-experiment is a configuration error and always raises before any node runs.
+Every call to MLflow (opening a local store included) is retried on transient faults
+(`snowflake.mlflow.retry`); what still fails goes through the policy (`on_failure`):
+`warn` keeps the pipeline going and the summary line says, once, what was not logged
+and in which state the run was left; `fail` raises one TrackingError naming the
+setting. A missing experiment is a configuration error and always raises.
+
+A fault never switches tracking off: the next call is tried again (once, until one
+succeeds, so that an unreachable server does not cost every call all its retries), and
+the final status always gets every retry. The run is created with params and tags at
+once, and with a key of its own (RUN_KEY_TAG): a create tried again after an answer
+was lost looks that key up first, where the transport can, instead of making a second
+run.
 """
 
 from __future__ import annotations
 
-import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from .config import MlflowConfig
+from ..conf import without_credentials
+from .config import MlflowConfig, RetrySettings
 from .transport import (
+    RUN_KEY_TAG,
     ExperimentNotFoundError,
     RunInfo,
     TrackingError,
@@ -24,8 +35,9 @@ from .transport import (
 )
 from .values import Metric
 
-logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+_ONE_ATTEMPT = RetrySettings(attempts=1)
 
 
 def now_ms() -> int:
@@ -65,67 +77,117 @@ class RunRecorder:
         self.config = config
         self.sleep = sleep
         self.run: RunInfo | None = None
+        self.run_key = uuid.uuid4().hex
         self.tally = Tally()
-        self.broken: str | None = None  # why tracking stopped (warn policy)
-        # Params wait for the first batch of metrics: one statement instead of two.
-        self._pending_params: dict[str, str] = {}
+        # The first fault that made something miss MLflow (shown in the summary).
+        self.first_fault: str | None = None
+        # After a call failed all its attempts, later calls get one attempt each until
+        # one succeeds: a server that is down costs each call one try, not all retries.
+        self.degraded = False
+        # Lines for the user besides the summary (a repaired store, a possible
+        # duplicate run); the hook logs them as warnings.
+        self.notes: list[str] = []
+        self._failures: list[TrackingError] = []
         # Artifacts kept by a transport that uploads them at the end: (dataset, where).
         self._waiting_artifacts: list[tuple[str, str]] = []
 
-    def _attempt(self, what: str, call: Callable[[], T]) -> T | None:
+    def _attempt(
+        self, what: str, call: Callable[[], T], final: bool = False
+    ) -> T | None:
         """Run a transport call with retries; on failure apply the policy."""
-        if self.broken is not None:
-            return None
+        retry = self.config.retry if final or not self.degraded else _ONE_ATTEMPT
         try:
-            return with_retries(call, self.config.retry, self.sleep)
+            result = with_retries(call, retry, self.sleep)
         except ExperimentNotFoundError:
             raise
         except Exception as error:
+            self.degraded = True
             reason = f"could not {what}: {_root_cause(error)}"
-            if self.config.on_failure == "fail":
-                raise TrackingError(
-                    f"MLflow {reason} (snowflake.mlflow.on_failure is `fail`; set it "
-                    "to `warn` to keep running without tracking)"
-                ) from error
-            self.broken = reason
-            logger.warning(
-                "MLflow %s. The pipeline goes on; tracking is off for the rest of "
-                "this run (snowflake.mlflow.on_failure: warn).",
-                reason,
+            self.first_fault = self.first_fault or reason
+            failure = TrackingError(
+                f"MLflow {reason} (snowflake.mlflow.on_failure is `fail`; set it "
+                "to `warn` to keep running when MLflow is away)"
             )
+            if self.config.on_failure == "fail":
+                if not final:
+                    raise failure from error
+                self._failures.append(failure)  # raised once the run has ended
             return None
+        self.degraded = False
+        return result
 
     def start(
-        self, run_name: str, tags: dict[str, str], params: dict[str, str]
+        self,
+        run_name: str,
+        tags: dict[str, str],
+        params: dict[str, str],
+        start_time_ms: int | None = None,
     ) -> None:
-        self._pending_params = dict(params)
-        self.run = self._attempt(
-            f"start a run in experiment {self.config.experiment_name!r}",
-            lambda: self.transport.start_run(
+        """Create the run with its tags, then log the params: both are in MLflow before
+        the first node runs, whatever happens to the pipeline later. Times default to
+        now; a recorder in another process is given the Kedro process's times."""
+        tags = {**tags, RUN_KEY_TAG: self.run_key}
+        start_time = start_time_ms or now_ms()
+        tries = 0
+
+        def create() -> RunInfo:
+            nonlocal tries
+            tries += 1
+            if tries > 1:  # the last attempt may have created it before failing
+                found = self.transport.find_run(
+                    self.config.experiment_name, self.run_key
+                )
+                if found is not None:
+                    return found
+            return self.transport.start_run(
                 self.config.experiment_name,
                 run_name,
-                now_ms(),
+                start_time,
                 tags,
                 self.config.creates_experiment,
-            ),
+            )
+
+        self.run = self._attempt(
+            f"start a run in experiment {self.config.experiment_name!r}", create
         )
+        if self.run is not None and tries > 1 and not self.transport.can_find_runs:
+            self.notes.append(
+                f"MLflow: creating run {self.run.run_id} took {tries} attempts and "
+                "this transport cannot look runs up, so an earlier attempt may have "
+                f"left a duplicate RUNNING run: look for tag {RUN_KEY_TAG} = "
+                f"{self.run_key} in the MLflow UI and delete the one that is not "
+                f"{self.run.run_id}."
+            )
+        if params and not self._log("log params", [], params, start_time):
+            self.tally.miss(f"{len(params)} params")
 
-    def log_metrics(self, dataset_name: str, metrics: list[Metric]) -> None:
-        params, self._pending_params = self._pending_params, {}
-        if not self._log(f"log metrics of {dataset_name}", metrics, params):
+    def log_metrics(
+        self,
+        dataset_name: str,
+        metrics: list[Metric],
+        timestamp_ms: int | None = None,
+    ) -> None:
+        what = f"log metrics of {dataset_name}"
+        if not self._log(what, metrics, {}, timestamp_ms or now_ms()):
             self.tally.miss(f"{len(metrics)} metrics of {dataset_name}")
-            if params:
-                self.tally.miss(f"{len(params)} params")
 
-    def _log(self, what: str, metrics: list[Metric], params: dict[str, str]) -> bool:
+    def _log(
+        self,
+        what: str,
+        metrics: list[Metric],
+        params: dict[str, str],
+        timestamp_ms: int,
+    ) -> bool:
         if not metrics and not params:
             return True
         run = self.run
-        if run is None or self.broken is not None:
+        if run is None:
             return False
         done = self._attempt(
             what,
-            lambda: self.transport.log_batch(run, metrics, params, now_ms()) or True,
+            lambda: (
+                self.transport.log_batch(run, metrics, params, timestamp_ms) or True
+            ),
         )
         if done:
             self.tally.metrics += len(metrics)
@@ -147,6 +209,11 @@ class RunRecorder:
         else:
             self.tally.artifacts.append(where)
 
+    def not_logged(self, what: str) -> None:
+        """Something the hook could not even hand to MLflow (an artifact that cannot
+        be serialised): named in the summary with what MLflow missed."""
+        self.tally.miss(what)
+
     def _upload_artifacts(self) -> None:
         """Artifacts kept until the end go up now, FAILED runs included."""
         waiting, self._waiting_artifacts = self._waiting_artifacts, []
@@ -156,6 +223,7 @@ class RunRecorder:
         uploaded = run is not None and self._attempt(
             f"upload {len(waiting)} artifacts",
             lambda: self.transport.flush_artifacts(run) or True,
+            final=True,
         )
         for dataset_name, where in waiting:
             if uploaded:
@@ -163,40 +231,57 @@ class RunRecorder:
             else:
                 self.tally.miss(f"artifact {dataset_name}")
 
-    def finish(self, status: str) -> str:
-        """Flush what waits, set the final status; returns the line to show the user."""
+    def finish(self, status: str, end_time_ms: int | None = None) -> str:
+        """Upload what waits, set the final status (always tried, with every retry);
+        returns the line to show the user. Under `fail` a fault is raised after the
+        final status was tried, so that the run is not left RUNNING because of it."""
         try:
-            return self._finish(status)
+            line = self._finish(status, end_time_ms or now_ms())
         finally:
             self.transport.close()
+        if self._failures:
+            raise self._failures[0]
+        return line
 
-    def _finish(self, status: str) -> str:
-        params, self._pending_params = self._pending_params, {}
-        if params and not self._log("log params", [], params):
-            self.tally.miss(f"{len(params)} params")
+    def _finish(self, status: str, end_time_ms: int) -> str:
         self._upload_artifacts()
         run = self.run
         ended = run is not None and self._attempt(
             f"set the run's status to {status}",
-            lambda: self.transport.end_run(run, status, now_ms()) or True,
+            lambda: self.transport.end_run(run, status, end_time_ms) or True,
+            final=True,
         )
         if not ended:
             self.tally.miss(f"status {status}")
         run_id = run.run_id if run is not None else "(not created)"
         line = summary_line(run_id, self.tally, self.transport.statements)
         if self.tally.missed:
-            cause = f" because MLflow {self.broken}" if self.broken else ""
-            return f"{line}; NOT logged: {', '.join(self.tally.missed)}{cause}"
-        return f"{line}; {self.transport.how_to_open(run)}"
+            cause = f" because MLflow {self.first_fault}" if self.first_fault else ""
+            if run is None:
+                state = "no run was created"
+            elif ended:
+                state = f"the run ended {status}"
+            else:
+                state = "the run was left RUNNING (its end could not be recorded)"
+            line = f"{line}; NOT logged: {', '.join(self.tally.missed)}{cause}; {state}"
+        else:
+            ended_as = "" if status == "FINISHED" else f"; ended {status}"
+            line = f"{line}{ended_as}; {self.transport.how_to_open(run)}"
+        return without_credentials(line)
 
 
 def _root_cause(error: BaseException) -> str:
-    """The innermost error of the chain: Snowpark wraps what the function raised."""
+    """The innermost error of the chain: Snowpark wraps what the function raised. Our
+    own TrackingErrors (a damaged store, explained with its fix) speak for themselves."""
     seen = {id(error)}
-    while (inner := error.__cause__ or error.__context__) is not None:
+    while not isinstance(error, TrackingError) and (
+        inner := error.__cause__ or error.__context__
+    ):
         if id(inner) in seen:
             break
         seen.add(id(inner))
         error = inner
+    if isinstance(error, TrackingError):
+        return str(error).strip().splitlines()[0]  # ours: short, with its fix
     text = (str(error).strip() or repr(error)).splitlines()[0][:300]
     return f"{type(error).__name__}: {text}"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from ..conf import UserFacingError, without_credentials
 from .config import RetrySettings
 from .values import Metric
 
@@ -17,6 +18,14 @@ T = TypeVar("T")
 
 TOO_MANY_REQUESTS = 429
 FIRST_SERVER_ERROR = 500
+
+# Every run we create carries this tag with a key of its own (a uuid), so that a create
+# retried after an answer was lost finds the run the first attempt made instead of
+# making a second one.
+RUN_KEY_TAG = "kedro.run_key"
+# The final statuses of a run: ended by the pipeline, by its error, or interrupted
+# (Ctrl-C, SIGTERM, the Kedro process gone).
+FINAL_STATUSES = ("FINISHED", "FAILED", "KILLED")
 
 # Faults worth another attempt: the service is briefly away, busy or slow. A 429/5xx
 # only counts next to status wording, as MLflow's client ("failed with error code 503
@@ -32,13 +41,21 @@ _TRANSIENT = re.compile(
     r"|service unavailable|gateway time-?out)"
     r"|timed? ?out|timeout|connection (refused|reset|aborted|error)"
     r"|max retries exceeded|temporarily unavailable|request_limit_exceeded"
-    r"|temporarily_unavailable|newconnectionerror|remotedisconnected",
+    r"|temporarily_unavailable|newconnectionerror|remotedisconnected"
+    # SQLite: another process writes to mlflow.db right now (a concurrent kedro run).
+    r"|database is locked|database table is locked",
     re.IGNORECASE,
 )
 
 
-class TrackingError(RuntimeError):
-    """MLflow tracking could not do what was asked (after retries, where they apply)."""
+class TrackingError(UserFacingError, RuntimeError):
+    """MLflow tracking could not do what was asked (after retries, where they apply).
+
+    When it stops a `kedro run` (on_failure: fail), Kedro's CLI prints its message as
+    one `Error: ...` line, without a traceback."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(without_credentials(message))
 
 
 class ExperimentNotFoundError(TrackingError):
@@ -46,7 +63,8 @@ class ExperimentNotFoundError(TrackingError):
 
     def __init__(self, name: str, where: str) -> None:
         super().__init__(
-            f"MLflow experiment {name!r} does not exist on {where}. Create it with "
+            f"MLflow experiment {name!r} does not exist on "
+            f"{without_credentials(where)}. Create it with "
             f"`mlflow experiments create --experiment-name {name!r}` (or in the MLflow "
             "UI) against that tracking server, or fix snowflake.mlflow.experiment_name "
             "in conf/<env>/snowflake.yml."
@@ -67,6 +85,9 @@ class TrackingTransport(ABC):
     statements: int | None = None
     #: True when log_artifact only keeps a copy and flush_artifacts uploads them all.
     uploads_artifacts_at_end: bool = False
+    #: True when find_run can look a run up by its RUN_KEY_TAG (so a retried create
+    #: never makes a duplicate run).
+    can_find_runs: bool = False
 
     @abstractmethod
     def start_run(
@@ -77,7 +98,13 @@ class TrackingTransport(ABC):
         tags: dict[str, str],
         create_experiment: bool,
     ) -> RunInfo:
-        """Create the run in the named experiment."""
+        """Create the run in the named experiment (tags include RUN_KEY_TAG)."""
+
+    def find_run(self, experiment_name: str, run_key: str) -> RunInfo | None:
+        """The run of this experiment tagged RUN_KEY_TAG = run_key, or None. Called
+        before a create is tried again; transports that cannot search return None."""
+        del experiment_name, run_key
+        return None
 
     @abstractmethod
     def log_batch(
@@ -102,7 +129,7 @@ class TrackingTransport(ABC):
 
     @abstractmethod
     def end_run(self, run: RunInfo, status: str, end_time_ms: int) -> None:
-        """Set the final status (FINISHED or FAILED)."""
+        """Set the final status (one of FINAL_STATUSES) and the end time."""
 
     @abstractmethod
     def how_to_open(self, run: RunInfo) -> str:

@@ -1,0 +1,243 @@
+"""The process that records a `kedro run` with the direct transport.
+
+    python -m kedro_snowflake_mlops.tracking.worker   (started by background.py)
+
+Importing MLflow takes a second or more and opening a new store about as long again.
+This process does both while the pipeline runs in the Kedro process, then records the
+run there: the Kedro process sends it one JSON message per line on stdin and only waits
+for the answer at the end (and for every call under `on_failure: fail`).
+
+It always closes the run. When its input ends before the run was finished (Ctrl-C,
+SIGTERM or even SIGKILL of the Kedro process), it ends the run KILLED, and so does a
+SIGTERM sent to this process itself. Ctrl-C in the terminal does not reach it (it runs
+in a session of its own, and ignores SIGINT anyway): the Kedro process tells it.
+
+Messages (in):  {"op": "open", "config": {...}, "tracking_uri", "display_uri",
+                 "artifact_root"}, then "start", "metrics", "artifact", "not_logged"
+                 and "finish"; a message with "reply": true is answered.
+Answers (out):  {"ok": bool, "error": str, "experiment_missing": bool}; "finish" is
+                 always answered, with "line", "tally" and "notes" too.
+Everything else this process prints goes to its stderr (a file the Kedro process reads
+only to explain a crash), never to the user's terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from .config import MlflowConfig
+from .direct import DirectTransport, client_environment
+from .recorder import RunRecorder
+from .transport import ExperimentNotFoundError
+from .values import Metric
+
+# Every answer line starts with this: anything else on stdout is not an answer (MLflow
+# and Kedro may print before this module could send their output elsewhere).
+ANSWER_PREFIX = "@@kedro-snowflake-mlops-answer@@ "
+# No run started this long after the worker was: the Kedro process is not running a
+# pipeline (`kedro ipython`, a context without a run); do not keep MLflow in memory.
+IDLE_SECONDS = 600
+_END = None  # what the reader queues when the Kedro process's input ends
+
+
+class Interrupted(BaseException):  # noqa: N818 - not an error: SIGTERM arrived
+    """SIGTERM: end the run KILLED and leave (a BaseException, so that no `except
+    Exception` on the way mistakes it for a tracking fault)."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    del signum, frame
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the closing must not be cut short
+    raise Interrupted
+
+
+def _read(stream: IO[bytes], inbox: queue.Queue, ending: threading.Event) -> None:
+    """Queue each message as it arrives, then _END; the main loop works meanwhile.
+    `ending` is set as soon as the run's end is asked for (or the input ends)."""
+    for line in stream:
+        if line.strip():
+            message = json.loads(line)
+            if message.get("op") == "finish":
+                ending.set()
+            inbox.put(message)
+    ending.set()
+    inbox.put(_END)
+
+
+class Worker:
+    """Carries out the messages on a RunRecorder over a DirectTransport."""
+
+    def __init__(
+        self,
+        opening: dict[str, Any],
+        answers: IO[str],
+        ending: threading.Event | None = None,
+    ) -> None:
+        self.answers = answers
+        # Set when the end of the run waits behind the messages still queued. While
+        # MLflow is failing, one of those is tried (MLflow may be back); if it fails
+        # too, the rest are not (each could cost a time-out), so that the run's end
+        # (always tried, with every retry) comes soon.
+        self.ending = ending or threading.Event()
+        self._tried_while_ending = False
+        self.config = MlflowConfig.model_validate(opening["config"])
+        self.transport = DirectTransport(
+            opening["tracking_uri"],
+            self.config.timeout_seconds,
+            artifact_root=Path(opening["artifact_root"]),
+            display_uri=opening["display_uri"],
+        )
+        self.recorder = RunRecorder(self.transport, self.config)
+        self.started = False
+        self.finished = False
+        self.experiment_missing: str | None = None
+
+    def answer(self, **fields: Any) -> None:
+        try:
+            self.answers.write(ANSWER_PREFIX + json.dumps(fields) + "\n")
+            self.answers.flush()
+        except OSError:
+            pass  # the Kedro process is gone: nobody to answer, the run is closed
+
+    def handle(self, message: dict[str, Any]) -> None:
+        op = message["op"]
+        try:
+            self._do(op, message)
+        except ExperimentNotFoundError as error:
+            self.experiment_missing = str(error)
+            if message.get("reply"):
+                self.answer(ok=False, error=str(error), experiment_missing=True)
+            return
+        except Exception as error:  # noqa: BLE001 - the policy raised (fail): tell
+            if message.get("reply"):
+                self.answer(ok=False, error=str(error))
+            else:  # nobody waits for this one: the summary names what was lost
+                what = message.get("dataset") or op
+                self.recorder.not_logged(f"{what} ({type(error).__name__}: {error})")
+            return
+        if message.get("reply") and op != "finish":
+            self.answer(ok=True, run_id=getattr(self.recorder.run, "run_id", None))
+
+    def _do(self, op: str, message: dict[str, Any]) -> None:
+        recorder = self.recorder
+        if op == "start":
+            self.started = True
+            # Times are the Kedro process's: this process may get to a message late.
+            recorder.start(
+                message["run_name"],
+                message["tags"],
+                message["params"],
+                start_time_ms=message["time_ms"],
+            )
+        elif op == "metrics":
+            metrics = [
+                Metric(key, value, step) for key, value, step in message["metrics"]
+            ]
+            if self._skip():
+                recorder.not_logged(f"{len(metrics)} metrics of {message['dataset']}")
+            else:
+                recorder.log_metrics(message["dataset"], metrics, message["time_ms"])
+        elif op == "artifact":
+            if self._skip():
+                recorder.not_logged(f"artifact {message['dataset']}")
+            else:
+                recorder.log_artifact(message["dataset"], Path(message["path"]))
+        elif op == "not_logged":
+            recorder.not_logged(message["what"])
+        elif op == "finish":
+            self.finish(message["status"], message["time_ms"])
+        else:
+            raise ValueError(f"unknown message {op!r}")
+
+    def _skip(self) -> bool:
+        if not (self.recorder.degraded and self.ending.is_set()):
+            return False
+        if not self._tried_while_ending:
+            self._tried_while_ending = True
+            return False
+        return True
+
+    def finish(self, status: str, end_time_ms: int | None = None) -> None:
+        """End the run (at the Kedro process's time, or now when it has gone)."""
+        self.finished = True
+        error = None
+        line = ""
+        try:
+            if self.experiment_missing:
+                error = self.experiment_missing
+            else:
+                line = self.recorder.finish(status, end_time_ms)
+        except Exception as failure:  # noqa: BLE001 - the policy raised (fail)
+            error = str(failure)
+        tally = self.recorder.tally
+        self.answer(
+            ok=error is None,
+            error=error,
+            line=line,
+            tally={
+                "metrics": tally.metrics,
+                "params": tally.params,
+                "artifacts": tally.artifacts,
+                "missed": tally.missed,
+            },
+            notes=self.transport.notes + self.recorder.notes,
+            run_id=getattr(self.recorder.run, "run_id", None),
+        )
+
+
+def main() -> int:
+    # Answers go to the original stdout; anything MLflow or a library prints goes to
+    # stderr, so it can never be mistaken for an answer.
+    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    inbox: queue.Queue = queue.Queue()
+    ending = threading.Event()
+    reader = threading.Thread(
+        target=_read,
+        args=(sys.stdin.buffer, inbox, ending),
+        name="inbox",
+        daemon=True,
+    )
+    reader.start()
+    worker = None
+    try:
+        opening = inbox.get()
+        if opening is _END:
+            return 0
+        config = MlflowConfig.model_validate(opening["config"])
+        os.environ.update(client_environment(config.timeout_seconds))
+        worker = Worker(opening, answers, ending)
+        worker.transport.open()  # import MLflow, open the store: the pipeline runs
+        while not worker.finished:
+            try:
+                message = inbox.get(timeout=None if worker.started else IDLE_SECONDS)
+            except queue.Empty:
+                return 0  # no run came: nothing to close
+            if message is _END:
+                if worker.started:  # the Kedro process is gone mid-run
+                    worker.finish("KILLED")
+                return 0
+            worker.handle(message)
+    except Interrupted:
+        if worker is not None and worker.started and not worker.finished:
+            worker.finish("KILLED")
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stderr.flush()
+    # At once: the inbox thread is blocked reading stdin, and tearing down MLflow's
+    # modules takes longer than the run's last call; the answers are flushed already.
+    os._exit(code)
