@@ -153,21 +153,10 @@ def apply_scripts(connection: Any, scripts: list[Script]) -> None:
 
 def connect(project: Path, env: str) -> Any:
     """A snowflake-connector connection with the env's credentials."""
-    import snowflake.connector  # noqa: PLC0415
-
-    from ..session.config import connection_parameters  # noqa: PLC0415
+    from ..session.create import connect_connector  # noqa: PLC0415
 
     config, credentials = real_session_config(project, env)
-    parameters = connection_parameters(config, credentials)
-    for key in CONNECTION_KEYS_NOT_USED:
-        parameters.pop(key, None)
-    try:
-        # qmark, as Snowpark's own connection: `?` marks a value the server binds.
-        return snowflake.connector.connect(**parameters, paramstyle="qmark")
-    except Exception as error:  # noqa: BLE001 (the connector's first line holds no secret)
-        raise click.ClickException(
-            f"could not connect to Snowflake: {first_line(error)}"
-        ) from None
+    return connect_connector(config, credentials, without=CONNECTION_KEYS_NOT_USED)
 
 
 @click.command()

@@ -37,19 +37,10 @@ WAIT_SECONDS = 3600.0
 
 def connect(plan: Plan) -> Any:
     """A connection as the project role, in the project's database and schema."""
-    import snowflake.connector  # noqa: PLC0415
-
     from ..project import real_session_config  # noqa: PLC0415
-    from ..session.config import connection_parameters  # noqa: PLC0415
+    from ..session.create import connect_connector  # noqa: PLC0415
 
-    config, credentials = real_session_config(plan.project, plan.env)
-    parameters = connection_parameters(config, credentials)
-    try:
-        return snowflake.connector.connect(**parameters, paramstyle="qmark")
-    except Exception as error:  # noqa: BLE001 (the connector's first line holds no secret)
-        raise click.ClickException(
-            f"could not connect to Snowflake: {first_line(error)}"
-        ) from None
+    return connect_connector(*real_session_config(plan.project, plan.env))
 
 
 def execute(connection: Any, sql: str, params: list | None = None) -> list[tuple]:

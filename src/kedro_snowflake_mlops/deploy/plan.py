@@ -134,7 +134,9 @@ class Plan:
             "kedro_snowflake_mlops.tracking.hook",
         ]
         if self.mlflow.transport in ("direct", "external_access"):
-            modules += ["kedro_snowflake_mlops.tracking.direct"]
+            from ..tracking.direct import MLFLOW_MODULES  # noqa: PLC0415
+
+            modules += ["kedro_snowflake_mlops.tracking.direct", *MLFLOW_MODULES]
         if self.mlflow.transport == "external_access":
             modules += ["kedro_snowflake_mlops.tracking.external_access"]
         if self.mlflow.transport == "external_functions":

@@ -10,15 +10,17 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..conf import UserFacingError, first_line
 from .config import ENV_VARIABLES, Credentials, SessionConfig, connection_parameters
 
 if TYPE_CHECKING:
     from snowflake.snowpark import Session
+
+T = TypeVar("T")
 
 # A login that has not ended this long after login_timeout is abandoned: the connector
 # bounds DNS and refused connections by login_timeout itself, but a silent network only
@@ -39,7 +41,9 @@ def create_session(
 
     parameters = connection_parameters(config, credentials)
     if config.mode != "local_testing":
-        return _connect(Session, parameters, config, credentials)
+        return bounded_login(
+            lambda: Session.builder.configs(parameters).create(), config, credentials
+        )
     session = Session.builder.configs(parameters).create()
     from .local_testing import (  # noqa: PLC0415
         emulate_copy_files,
@@ -71,18 +75,38 @@ def _quiet_connector() -> Iterator[None]:
         connector.setLevel(level)
 
 
-def _connect(
-    session_class: Any,
-    parameters: dict[str, Any],
+def connect_connector(
+    config: SessionConfig,
+    credentials: Credentials,
+    without: tuple[str, ...] = (),
+) -> Any:
+    """A snowflake-connector connection (not a Snowpark session), bounded and explained
+    like create_session; `without` drops connection keys (the setup scripts create the
+    role, warehouse and database the session block names)."""
+    import snowflake.connector  # noqa: PLC0415
+
+    parameters = connection_parameters(config, credentials)
+    for key in without:
+        parameters.pop(key, None)
+    # qmark, as Snowpark's own connection: `?` marks a value the server binds.
+    return bounded_login(
+        lambda: snowflake.connector.connect(**parameters, paramstyle="qmark"),
+        config,
+        credentials,
+    )
+
+
+def bounded_login(
+    login_call: Callable[[], T],
     config: SessionConfig,
     credentials: Credentials | None,
-) -> Session:
+) -> T:
     """Log in on a helper thread and wait at most login_timeout (plus a little)."""
     outcome: dict[str, Any] = {}
 
     def login() -> None:
         try:
-            outcome["session"] = session_class.builder.configs(parameters).create()
+            outcome["session"] = login_call()
         except BaseException as error:  # noqa: BLE001 - handed to the waiting thread
             outcome["error"] = error
 

@@ -56,6 +56,17 @@ def _client_limits(timeout_seconds: float) -> Iterator[None]:
                 os.environ[name] = value
 
 
+# What this transport imports when it first needs MLflow (it needs seconds). A process
+# that must have them loaded up front imports these: Snowpark local testing forgets
+# modules first imported inside a procedure call (`kedro snowflake run --local`).
+MLFLOW_MODULES = (
+    "mlflow",
+    "mlflow.entities",
+    "mlflow.store.db.utils",
+    "mlflow.store.tracking.sqlalchemy_store",
+)
+
+
 def _forget_engines(database: Path) -> None:
     """MLflow keeps one engine per database URI for the process; after the file was
     moved aside, its pooled connections would still reach the old file."""
