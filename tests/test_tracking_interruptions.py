@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from support.attack_project import (
-    TINY_OUTPUTS,
     bake_attack_project,
     experiment_runs,
     interrupt,
@@ -26,6 +25,7 @@ from support.attack_project import (
     no_worker_left,
     sqlite_client,
     start_kedro_run,
+    tiny_outputs_in,
     wait_for,
     worker_processes,
     write_env,
@@ -109,25 +109,32 @@ def test_a_failing_node_ends_the_run_failed(project):
     assert run.data.metrics == {"rows": 3.0}
 
 
-def runs_at_once(project, env: str, count: int) -> list:
-    with ThreadPoolExecutor(count) as pool:
+def runs_at_once(project, envs: list[str]) -> list:
+    with ThreadPoolExecutor(len(envs)) as pool:
         futures = [
             pool.submit(kedro_run, project, "--env", env, "--pipelines", "tiny")
-            for _ in range(count)
+            for env in envs
         ]
         return [future.result() for future in futures]
 
 
 def test_runs_started_together_in_a_new_project_are_each_recorded(project):
     """Four first runs at once (MLflow creates the store's tables on first open, without
-    a lock of its own), then four more on the store they made."""
-    env = write_env(project, "together", "tracking_uri: sqlite:///together.db")
+    a lock of its own), then four more on the store they made. Each run has its own
+    environment: one MLflow store for all, but files of its own (see tiny_outputs_in)."""
+    envs, outputs = [], []
+    for index in range(8):
+        env = write_env(
+            project, f"together_{index}", "tracking_uri: sqlite:///together.db"
+        )
+        envs.append(env)
+        outputs.extend(tiny_outputs_in(project, env, f"together_{index}"))
     assert not (project.path / "together.db").exists()
-    outcomes = runs_at_once(project, env, 4) + runs_at_once(project, env, 4)
+    outcomes = runs_at_once(project, envs[:4]) + runs_at_once(project, envs[4:])
     for outcome in outcomes:
         assert outcome.returncode == 0, outcome.output[-3000:]
         assert "NOT logged" not in outcome.summary, outcome.summary
-    for output in TINY_OUTPUTS:
+    for output in outputs:
         assert (project.path / output).is_file()
     runs = experiment_runs(sqlite_client(project, "together.db"))
     assert sorted(run.info.run_id for run in runs) == sorted(

@@ -195,6 +195,22 @@ def write_env(project: BakedProject, env: str, mlflow_block: str) -> str:
     return env
 
 
+def tiny_outputs_in(project: BakedProject, env: str, folder: str) -> tuple[str, ...]:
+    """conf/<env>/catalog.yml moving the tiny pipeline's files under data/<folder>/.
+
+    Runs started together share one MLflow store but not their files: two Kedro runs
+    writing and reading one JSON file at once race on it, which is not what is tested.
+    """
+    outputs = tuple(f"data/{folder}/{Path(path).name}" for path in TINY_OUTPUTS)
+    tiny_entries = CATALOG.split("slow_first_metrics:", maxsplit=1)[0]
+    for original, moved in zip(TINY_OUTPUTS, outputs, strict=True):
+        tiny_entries = tiny_entries.replace(
+            f"filepath: {original}", f"filepath: {moved}"
+        )
+    write(project.path / "conf" / env / "catalog.yml", tiny_entries)
+    return outputs
+
+
 @dataclass
 class Outcome:
     returncode: int
