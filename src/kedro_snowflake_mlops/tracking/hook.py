@@ -31,7 +31,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kedro.framework import project
 from kedro.framework.hooks import hook_impl
 
 from ..conf import read_snowflake_conf
@@ -323,6 +322,10 @@ class MlflowTrackingHook:
             )
 
     def _tags(self, run_params: dict[str, Any], pipelines: str) -> dict[str, Any]:
+        # Imported here: settings.py imports this module, and reading a project's conf
+        # (the post-generation check) should not pay for Kedro's project machinery.
+        from kedro.framework import project  # noqa: PLC0415
+
         tags = {
             "kedro.session_id": run_params.get("run_id"),
             "kedro.pipeline": pipelines,
