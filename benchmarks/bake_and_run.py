@@ -1,9 +1,11 @@
 """Median time to generate the demo (`kedro new --config`) and to run it offline, side by
 side with a spaceflights-shaped pandas project (benchmarks/spaceflights_baseline.py).
 
-    python benchmarks/bake_and_run.py [--runs 5]
+    python benchmarks/bake_and_run.py [--runs 5] [--before GIT_REF]
 
-Needs the test extra (`pip install -e ".[test]"`) plus openpyxl for the stand-in's Excel
+`--before` adds this starter as it was at a git commit (baked from `git archive` of it,
+with that commit's demo-answers.yml): the same machine, the same run, so a change's
+effect reads as `before` against `ours`, and both against the stand-in. Needs the test extra (`pip install -e ".[test]"`) plus openpyxl for the stand-in's Excel
 file. Times are wall-clock medians over --runs repetitions, interleaved (ours, theirs,
 ours, ...) in this one process so that both see the same machine; compare the RATIOS,
 not the seconds. The first `kedro run` of a new project is reported apart: ours creates
@@ -54,28 +56,38 @@ def bake(starter: str, answers: dict, workdir: Path, name: str) -> tuple[float, 
     return seconds, workdir / name.lower().replace(" ", "-")
 
 
-def median(values: list[float]) -> str:
-    return f"{statistics.median(values):6.2f} s"
+def starter_at(ref: str, workdir: Path) -> tuple[Path, dict]:
+    """This repository at a git commit, unpacked: (template folder, its demo answers)."""
+    folder = workdir / "before-template"
+    folder.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "archive", ref],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder, yaml.safe_load((folder / "demo-answers.yml").read_text())
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--before", metavar="GIT_REF", help="also this commit's demo")
     args = parser.parse_args()
     ours_answers = yaml.safe_load((REPO_ROOT / "demo-answers.yml").read_text())
 
-    bakes: dict[str, list[float]] = {"ours": [], "theirs": []}
-    runs: dict[str, list[float]] = {"ours": [], "theirs": []}
-    first_runs: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        theirs_template = build_template(workdir)
-        projects = {}
+        starters = {"ours": ("snowflake-mlops", ours_answers)}
+        if args.before:
+            folder, answers = starter_at(args.before, workdir)
+            starters["before"] = (str(folder), answers)
+        starters["theirs"] = (str(build_template(workdir)), {})
+        bakes = {who: [] for who in starters}
+        runs = {who: [] for who in starters}
+        projects, first_runs = {}, {}
         for index in range(args.runs):
-            for who, starter, answers in (
-                ("ours", "snowflake-mlops", ours_answers),
-                ("theirs", str(theirs_template), {}),
-            ):
+            for who, (starter, answers) in starters.items():
                 seconds, project = bake(
                     starter, answers, workdir, f"{who} bench {index}"
                 )
@@ -87,19 +99,25 @@ def main() -> int:
             for who, project in projects.items():
                 runs[who].append(timed(kedro("run"), project))
 
-    print(f"runs: {args.runs} (medians; ours = the demo, theirs = spaceflights-shaped)")
-    print(f"{'':<28}{'ours':>10}{'theirs':>10}{'ratio':>8}")
-    for label, values in (("kedro new --config", bakes), ("kedro run (offline)", runs)):
-        ratio = statistics.median(values["ours"]) / statistics.median(values["theirs"])
-        print(
-            f"{label:<28}{median(values['ours']):>10}{median(values['theirs']):>10}"
-            f"{ratio:>8.2f}"
-        )
-    ratio = first_runs["ours"] / first_runs["theirs"]
     print(
-        f"{'first kedro run (once)':<28}{first_runs['ours']:>8.2f} s"
-        f"{first_runs['theirs']:>8.2f} s{ratio:>8.2f}"
+        f"runs: {args.runs} (medians; ours = the demo, theirs = spaceflights-shaped"
+        + (f", before = the demo at {args.before})" if args.before else ")")
     )
+    compared = [who for who in starters if who != "theirs"]
+    print(
+        f"{'':<24}"
+        + "".join(f"{who:>10}" for who in starters)
+        + "".join(f"{who + '/theirs':>15}" for who in compared)
+    )
+    rows = [("kedro new --config", bakes), ("kedro run (offline)", runs)]
+    rows.append(("first kedro run (once)", {k: [v] for k, v in first_runs.items()}))
+    for label, values in rows:
+        medians = {who: statistics.median(values[who]) for who in starters}
+        print(
+            f"{label:<24}"
+            + "".join(f"{medians[who]:>8.2f} s" for who in starters)
+            + "".join(f"{medians[who] / medians['theirs']:>15.2f}" for who in compared)
+        )
     return 0
 
 
