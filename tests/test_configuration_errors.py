@@ -21,6 +21,7 @@ from support.attack_project import (
     write_env,
 )
 from support.mlflow_server import free_port
+from support.throwaway import throwaway_secret
 
 pytestmark = pytest.mark.slow
 
@@ -167,6 +168,7 @@ def test_the_snowflake_env_without_credentials_says_what_to_export(project):
 
 
 def connect(project, env: str, **variables: str):
+    password = throwaway_secret("password")
     started = time.monotonic()
     outcome = kedro_run(
         project,
@@ -174,10 +176,10 @@ def connect(project, env: str, **variables: str):
         env,
         SNOWFLAKE_ACCOUNT=variables.pop("account", "myorg-myaccount"),
         SNOWFLAKE_USER="someone",
-        SNOWFLAKE_PASSWORD="not-a-real-password",
+        SNOWFLAKE_PASSWORD=password,
         **variables,
     )
-    assert "not-a-real-password" not in outcome.output
+    assert password not in outcome.output
     return error_line(outcome), time.monotonic() - started
 
 

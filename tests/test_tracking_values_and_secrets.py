@@ -16,6 +16,7 @@ from support.attack_project import (
     write_env,
 )
 from support.mlflow_server import free_port
+from support.throwaway import throwaway_secret
 from support.troubled_proxy import TroubledProxy
 
 pytestmark = pytest.mark.slow
@@ -68,13 +69,16 @@ def test_values_mlflow_cannot_take_are_named_and_skipped(project, policy):
     assert client.list_artifacts(run.info.run_id) == []
 
 
-SECRET_PARAMS = """\
+PASSWORD, API_KEY, API_TOKEN = (
+    throwaway_secret(label) for label in ("password", "api-key", "api-token")
+)
+SECRET_PARAMS = f"""\
 db:
   user: analyst
-  password: hunter2-in-params
+  password: {PASSWORD}
 service:
-  api_key: sk-in-params
-  apiToken: tok-in-params
+  api_key: {API_KEY}
+  apiToken: {API_TOKEN}
 tokenizer:
   keys: [first, second]
   max_tokens: 512
@@ -97,7 +101,7 @@ def test_secret_looking_params_are_redacted_in_mlflow_and_never_printed(project)
     assert params["tokenizer.keys"] == '["first", "second"]'
     assert params["tokenizer.max_tokens"] == "512"
     assert params["tokenizer.sort_key"] == "name"
-    for secret in ("hunter2-in-params", "sk-in-params", "tok-in-params"):
+    for secret in (PASSWORD, API_KEY, API_TOKEN):
         assert secret.encode() not in store.read_bytes()
         assert secret not in outcome.output
     (said,) = [line for line in outcome.output.splitlines() if "[redacted]" in line]
@@ -115,19 +119,15 @@ def test_the_environment_cannot_reach_mlflow_through_parameters(project):
         project.path / "conf" / env / "parameters.yml",
         "db:\n  password: ${oc.env:SECRET_FOR_THIS_TEST}\n",
     )
+    secret = throwaway_secret("from-the-environment")
     outcome = kedro_run(
-        project,
-        "--env",
-        env,
-        "--pipelines",
-        "tiny",
-        SECRET_FOR_THIS_TEST="hunter2-from-the-environment",
+        project, "--env", env, "--pipelines", "tiny", SECRET_FOR_THIS_TEST=secret
     )
     assert outcome.returncode != 0
     assert "Unsupported interpolation type oc.env" in outcome.output
-    assert "hunter2-from-the-environment" not in outcome.output
+    assert secret not in outcome.output
     store = project.path / "env_param.db"
-    assert not store.exists() or b"hunter2" not in store.read_bytes()
+    assert not store.exists() or secret.encode() not in store.read_bytes()
 
 
 @pytest.fixture

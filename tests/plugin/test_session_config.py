@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.throwaway import throwaway_secret
 
 from kedro_snowflake_mlops.session.config import (
     Credentials,
@@ -58,11 +59,14 @@ def test_an_unknown_session_key_is_refused_with_a_suggestion(key, suggestion):
     )
 
 
+PASSWORD = throwaway_secret("password")
+
+
 def real_config(**keys) -> tuple[SessionConfig, Credentials]:
     config = SessionConfig.model_validate(
         {"mode": "snowflake", "database": "D", "schema": "S", **keys}
     )
-    credentials = Credentials(account="myorg-myaccount", user="u", password="pw-x")
+    credentials = Credentials(account="myorg-myaccount", user="u", password=PASSWORD)
     return config, credentials
 
 
@@ -92,7 +96,7 @@ def test_a_name_that_does_not_resolve():
         "could not connect to Snowflake account 'myorg-myaccount': the host "
         "no-such-host.invalid did not resolve. Fix: check snowflake.session.host"
     )
-    assert "pw-x" not in str(error)
+    assert PASSWORD not in str(error)
 
 
 def test_a_refused_connection():

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from support.throwaway import throwaway_secret
 
 from kedro_snowflake_mlops.tracking.values import (
     MAX_PARAM_VALUE_LENGTH,
@@ -180,6 +181,7 @@ def test_names_that_only_look_alike_are_data(key):
 
 
 def test_secret_looking_params_are_logged_redacted_and_listed():
-    prepared = prepare_params({"db": {"user": "u", "password": "hunter2"}})
+    password = throwaway_secret("password")
+    prepared = prepare_params({"db": {"user": "u", "password": password}})
     assert prepared.values == {"db.user": "u", "db.password": REDACTED}
     assert prepared.redacted == ["db.password"]

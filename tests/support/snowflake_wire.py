@@ -32,6 +32,8 @@ from unittest import mock
 
 from snowflake.connector.network import SnowflakeRestful
 
+from .throwaway import throwaway_secret
+
 Rows = list[dict[str, Any]]
 
 
@@ -102,8 +104,9 @@ class FakeSnowflakeServer:
             return {
                 "success": True,
                 "data": {
-                    "token": "session-token",
-                    "masterToken": "master-token",
+                    # Session tokens the connector sends back; random, never real.
+                    "token": throwaway_secret("session"),
+                    "masterToken": throwaway_secret("master"),
                     "validityInSeconds": 3600,
                     "masterValidityInSeconds": 14400,
                     "sessionId": 1,
