@@ -25,12 +25,10 @@ from kedro.framework.hooks import hook_impl
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from snowflake.snowpark import session as snowpark_session
-from snowflake.snowpark.mock import patch
-from snowflake.snowpark.mock._functions import ColumnEmulator, ColumnType
-from snowflake.snowpark.types import VariantType
 from support.baking import bake
 from support.external_functions import ExternalFunctionEmulator
 from support.mlflow_server import free_port
+from support.snowpark_functions import patch_external_functions
 
 from kedro_snowflake_mlops.session.current import run_session
 from kedro_snowflake_mlops.tracking.transport import (
@@ -40,7 +38,6 @@ from kedro_snowflake_mlops.tracking.transport import (
 
 pytestmark = pytest.mark.slow
 
-PREFIX = "demo.demo.mlflow_"  # the default answers' database and schema
 STAGE = "@DEMO.DEMO.MLFLOW_STAGE"
 STAGING_STAGE = "@DEMO.DEMO.DEMO_DATA_STAGE"  # the internal stage of sql/02
 HOSTILE_TEXT = 'it\'s; DROP TABLE runs; -- "quoted" ünïcødé 🚀'
@@ -52,71 +49,6 @@ class Route:
     """Where the patched functions send their rows (swapped to simulate MLflow down)."""
 
     emulator: ExternalFunctionEmulator | None = None
-
-
-def _plain(value):
-    """Local testing hands numpy scalars; Snowflake would hand plain SQL values."""
-    return (
-        value.item()
-        if hasattr(value, "item") and not isinstance(value, dict)
-        else value
-    )
-
-
-def _forward(function: str, *columns: ColumnEmulator) -> ColumnEmulator:
-    rows = [[_plain(value) for value in row] for row in zip(*columns, strict=True)]
-    results = Route.emulator.call(PREFIX + function, rows)
-    return ColumnEmulator(results, sf_type=ColumnType(VariantType(), True))
-
-
-def _experiment_get_by_name(experiment_name: ColumnEmulator) -> ColumnEmulator:
-    return _forward("experiment_get_by_name", experiment_name)
-
-
-def _run_create(
-    experiment_id: ColumnEmulator,
-    run_name: ColumnEmulator,
-    start_time_ms: ColumnEmulator,
-    tags: ColumnEmulator,
-) -> ColumnEmulator:
-    return _forward("run_create", experiment_id, run_name, start_time_ms, tags)
-
-
-def _run_update(
-    run_id: ColumnEmulator, status: ColumnEmulator, end_time_ms: ColumnEmulator
-) -> ColumnEmulator:
-    return _forward("run_update", run_id, status, end_time_ms)
-
-
-def _run_log_metric(
-    run_id: ColumnEmulator,
-    key: ColumnEmulator,
-    value: ColumnEmulator,
-    step: ColumnEmulator,
-    timestamp_ms: ColumnEmulator,
-) -> ColumnEmulator:
-    return _forward("run_log_metric", run_id, key, value, step, timestamp_ms)
-
-
-def _run_log_parameter(
-    run_id: ColumnEmulator, key: ColumnEmulator, value: ColumnEmulator
-) -> ColumnEmulator:
-    return _forward("run_log_parameter", run_id, key, value)
-
-
-IMPLEMENTATIONS = {
-    "experiment_get_by_name": _experiment_get_by_name,
-    "run_create": _run_create,
-    "run_update": _run_update,
-    "run_log_metric": _run_log_metric,
-    "run_log_parameter": _run_log_parameter,
-}
-
-
-def register_external_functions() -> None:
-    """Register (again) in the fixture: registrations are process-wide, last one wins."""
-    for function, implementation in IMPLEMENTATIONS.items():
-        patch(PREFIX + function)(implementation)
 
 
 # Two tiny pipelines added to the baked project by the test: one logs hostile metrics,
@@ -197,7 +129,8 @@ def project(cookies_session, mlflow_server):
     write_env(baked.path, "ef_down_warn", experiment, f"on_failure: warn\n{retry}")
     write_env(baked.path, "ef_down_fail", experiment, f"on_failure: fail\n{retry}")
     bootstrap_project(baked.path)
-    register_external_functions()
+    # Registrations are process-wide and the last one wins: register in the fixture.
+    patch_external_functions(lambda: Route.emulator)
     yield baked, experiment
     sys.path[:] = [entry for entry in sys.path if not entry.startswith(str(baked.path))]
 
