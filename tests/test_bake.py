@@ -16,6 +16,7 @@ import yaml
 from support.baking import REPO_ROOT, bake
 
 import kedro_snowflake_mlops
+from kedro_snowflake_mlops.tracking.contract import FUNCTION_KEYS
 
 try:
     import tomllib
@@ -110,16 +111,7 @@ def test_answers_reach_the_configuration(baked):
     prefix = (
         f"{answers['snowflake_database']}.{answers['snowflake_schema']}.mlflow_".lower()
     )
-    assert mlflow["functions"] == {
-        key: prefix + key
-        for key in (
-            "experiment_get_by_name",
-            "run_create",
-            "run_update",
-            "run_log_metric",
-            "run_log_parameter",
-        )
-    }
+    assert mlflow["functions"] == {key: prefix + key for key in FUNCTION_KEYS}
     session = yaml.safe_load((baked.path / "conf/snowflake/snowflake.yml").read_text())
     session = session["snowflake"]["session"]
     assert session["role"] == answers["snowflake_role"]

@@ -8,14 +8,8 @@ import pytest
 from support.hook_rendering import REPO, render_hook
 
 from kedro_snowflake_mlops import generation
+from kedro_snowflake_mlops.tracking.contract import FUNCTION_KEYS
 
-FUNCTIONS = (
-    "experiment_get_by_name",
-    "run_create",
-    "run_update",
-    "run_log_metric",
-    "run_log_parameter",
-)
 SECRETS = "SNOWFLAKE_PASSWORD=... (or SNOWFLAKE_TOKEN, or SNOWFLAKE_PRIVATE_KEY_FILE)"
 
 
@@ -55,7 +49,7 @@ def test_bake_prints_inventory_and_next_steps(cookies, capfd):
     assert result.exception is None, result.exception
     out = capfd.readouterr().out
     assert "Snowflake objects this project expects" in out
-    for function in FUNCTIONS:
+    for function in FUNCTION_KEYS:
         assert f"DEMO.DEMO.MLFLOW_{function.upper()} " in out
     assert "external stage" in out and "DEMO.DEMO.MLFLOW_STAGE" in out
     assert "Next steps:" in out and "kedro snowflake check --online" in out

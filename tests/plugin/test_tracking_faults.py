@@ -18,6 +18,7 @@ import pytest
 from kedro_snowflake_mlops.tracking.config import (
     MlflowConfig,
 )
+from kedro_snowflake_mlops.tracking.contract import FUNCTION_KEYS
 from kedro_snowflake_mlops.tracking.direct import (
     DirectTransport,
 )
@@ -73,16 +74,7 @@ def recorder(url: str, tmp_path, policy: str, timeout: float = 5):
         {
             "experiment_name": "demo",
             "stage": "@DB.SCH.MLFLOW_STAGE",
-            "functions": {
-                key: f"db.sch.mlflow_{key}"
-                for key in (
-                    "experiment_get_by_name",
-                    "run_create",
-                    "run_update",
-                    "run_log_metric",
-                    "run_log_parameter",
-                )
-            },
+            "functions": {key: f"db.sch.mlflow_{key}" for key in FUNCTION_KEYS},
             "tracking_uri": url,
             "on_failure": policy,
             "timeout_seconds": timeout,

@@ -15,6 +15,7 @@ import pytest
 from kedro_snowflake_mlops.tracking.config import (
     MlflowConfig,
 )
+from kedro_snowflake_mlops.tracking.contract import FUNCTION_KEYS
 from kedro_snowflake_mlops.tracking.recorder import (
     RunRecorder,
     Tally,
@@ -32,16 +33,7 @@ from kedro_snowflake_mlops.tracking.values import (
     Metric,
 )
 
-FUNCTIONS = {
-    key: f"db.sch.mlflow_{key}"
-    for key in (
-        "experiment_get_by_name",
-        "run_create",
-        "run_update",
-        "run_log_metric",
-        "run_log_parameter",
-    )
-}
+FUNCTIONS = {key: f"db.sch.mlflow_{key}" for key in FUNCTION_KEYS}
 
 
 class FlakyTransport(TrackingTransport):

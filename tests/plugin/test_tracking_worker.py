@@ -16,21 +16,13 @@ from support.troubled_proxy import TroubledProxy
 from kedro_snowflake_mlops.tracking import background
 from kedro_snowflake_mlops.tracking.background import BackgroundRecorder
 from kedro_snowflake_mlops.tracking.config import MlflowConfig
+from kedro_snowflake_mlops.tracking.contract import FUNCTION_KEYS
 from kedro_snowflake_mlops.tracking.transport import TrackingError
 from kedro_snowflake_mlops.tracking.values import Metric
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
-FUNCTIONS = {
-    key: f"db.sch.mlflow_{key}"
-    for key in (
-        "experiment_get_by_name",
-        "run_create",
-        "run_update",
-        "run_log_metric",
-        "run_log_parameter",
-    )
-}
+FUNCTIONS = {key: f"db.sch.mlflow_{key}" for key in FUNCTION_KEYS}
 
 
 def config(uri: str, **overrides) -> MlflowConfig:
