@@ -25,18 +25,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
-from support.external_function_bridge import ExternalFunctionBridge  # noqa: E402
+from support.external_function_bridge import ARITIES, ExternalFunctionBridge  # noqa: E402
 from support.external_functions import ExternalFunctionEmulator  # noqa: E402
 from support.mlflow_server import start_mlflow_server, stop_mlflow_server  # noqa: E402
 
-ARITIES = {
-    "experiment_get_by_name": 1,
-    "run_create": 4,
-    "run_update": 3,
-    "run_log_metric": 5,
-    "run_log_parameter": 3,
-    "run_set_tag": 3,
-}
 ENV = {
     **{k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
     "KEDRO_DISABLE_TELEMETRY": "true",

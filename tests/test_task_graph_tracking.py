@@ -23,20 +23,12 @@ from pathlib import Path
 
 import pytest
 from support.baking import REPO_ROOT, bake
-from support.external_function_bridge import ExternalFunctionBridge
+from support.external_function_bridge import ARITIES, ExternalFunctionBridge
 from support.external_functions import ExternalFunctionEmulator
 
 pytestmark = pytest.mark.slow
 
 PREFIX = "demo.demo.mlflow_"
-ARITIES = {
-    "experiment_get_by_name": 1,
-    "run_create": 4,
-    "run_update": 3,
-    "run_log_metric": 5,
-    "run_log_parameter": 3,
-    "run_set_tag": 3,
-}
 PATCHES = REPO_ROOT / "tests" / "support" / "local_patches.py"
 FAKE_MLFLOW_CREDENTIAL = (
     "test-token-" + uuid.uuid4().hex[:8]

@@ -13,7 +13,14 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from kedro_snowflake_mlops.tracking.contract import FUNCTION_SIGNATURES
+
 from .external_functions import ExternalFunctionEmulator
+
+# How many arguments each bridged function takes: the five of the names contract, and
+# sql/07's tag function (run id, key, value) that the task graph's finalizer calls.
+ARITIES = {key: len(signature) for key, signature in FUNCTION_SIGNATURES.items()}
+ARITIES["run_set_tag"] = 3
 
 
 class ExternalFunctionBridge:
