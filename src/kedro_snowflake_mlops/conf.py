@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,15 @@ def without_credentials(text: str) -> str:
     """`text` with the `user:password@` of every URL in it replaced by `***@`: tracking
     URIs may carry credentials, and whatever we print can end up in a CI log."""
     return _URL_USER_INFO.sub(r"\g<scheme>***@", text)
+
+
+def error_chain(error: BaseException | None) -> Iterator[BaseException]:
+    """An error, then what caused it, and so on (each once: a chain may loop)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = error.__cause__ or error.__context__
 
 
 def read_snowflake_conf(config_loader: Any) -> dict[str, Any]:

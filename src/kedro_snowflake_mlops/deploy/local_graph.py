@@ -181,9 +181,11 @@ def _call(  # noqa: PLR0913 (one task's call)
     try:
         value = session.call(procedure_name, step)
     except Exception as error:  # the task FAILS, as the procedure's error fails it
-        inner = error
-        while inner.__cause__ is not None or inner.__context__ is not None:
-            inner = inner.__cause__ or inner.__context__
+        # The first error of the chain (Snowpark wraps what the procedure raised).
+        inner, seen = error, {id(error)}
+        while (cause := inner.__cause__ or inner.__context__) and id(cause) not in seen:
+            seen.add(id(cause))
+            inner = cause
         emit(
             task=name,
             step=step,

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from ..conf import without_credentials
+
 
 def report(
     finalizer: dict, failed: list[dict], plan: Any, output: str, code: int
@@ -35,9 +37,10 @@ def report(
 
 
 def how_to_open(plan: Any, run: dict) -> str:
-    uri = plan.mlflow.tracking_uri
+    """Where to see the run; a URI's user and password are never shown."""
+    uri = without_credentials(plan.mlflow.tracking_uri.rstrip("/"))
     if plan.mlflow.transport == "direct" and uri.startswith("sqlite:"):
         return f"open it with: mlflow ui --backend-store-uri {uri}"
     if uri.startswith(("http://", "https://")):
-        return f"open it at {uri.rstrip('/')}/#/experiments/{run['experiment_id']}/runs/{run['run_id']}"
+        return f"open it at {uri}/#/experiments/{run['experiment_id']}/runs/{run['run_id']}"
     return f"open it in the MLflow UI (experiment {run['experiment_id']})"

@@ -30,6 +30,7 @@ from typing import Any
 # Snowpark reads the handler's type hints: its first argument must say Session.
 from snowflake.snowpark import Session
 
+from ..conf import error_chain, without_credentials
 from .task_system import TaskContext, ledger_rows, ledger_write
 
 MANIFEST = "kedro_deploy_manifest.json"
@@ -212,14 +213,10 @@ def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> s
 
 
 def innermost(error: BaseException) -> str:
-    """The first error of a chain: Snowpark wraps what a function raised."""
-    seen = {id(error)}
-    while (inner := error.__cause__ or error.__context__) is not None and id(
-        inner
-    ) not in seen:
-        seen.add(id(inner))
-        error = inner
-    return f"{type(error).__name__}: {error}"
+    """The first error of a chain (Snowpark wraps what a function raised), without
+    the credentials of any URL in it: it goes to the ledger and the terminal."""
+    *_, first = error_chain(error)
+    return without_credentials(f"{type(first).__name__}: {first}")
 
 
 def _statements(transport: Any) -> str:

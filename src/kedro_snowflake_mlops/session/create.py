@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..conf import UserFacingError, first_line
+from ..conf import UserFacingError, error_chain, first_line
 from .config import ENV_VARIABLES, Credentials, SessionConfig, connection_parameters
 
 if TYPE_CHECKING:
@@ -124,14 +124,6 @@ def bounded_login(
     ) from error
 
 
-def _chain(error: BaseException | None) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        yield error
-        error = error.__cause__ or error.__context__
-
-
 def connection_failure(
     error: BaseException | None,
     config: SessionConfig,
@@ -149,7 +141,7 @@ def connection_failure(
     )
     if config.host:
         host_fix = "check snowflake.session.host in conf/<env>/snowflake.yml"
-    chain = list(_chain(error))
+    chain = list(error_chain(error))
     timed_out = error is None or any(
         isinstance(e, TimeoutError | socket.timeout) for e in chain
     )

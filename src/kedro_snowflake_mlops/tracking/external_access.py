@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..conf import without_credentials
+from .config import MlflowConfigError
 from .direct import DirectTransport
 
 # The name the procedure's SECRETS clause gives the token (snowflake.deploy.secrets).
@@ -35,9 +37,16 @@ class ExternalAccessTransport(DirectTransport):
     ) -> None:
         loopback = tracking_uri.startswith(("http://127.0.0.1", "http://localhost"))
         if not (tracking_uri.startswith("https://") or loopback):
-            raise ValueError(
-                f"transport external_access needs an https tracking_uri (got "
-                f"{tracking_uri!r}); the network rule of sql/80 allows its host on 443"
+            raise MlflowConfigError(
+                "snowflake.mlflow.tracking_uri: transport external_access needs an "
+                f"https URI (got {without_credentials(tracking_uri)!r}). Fix: use the "
+                "https address of your MLflow server; the network rule of sql/80 allows "
+                "its host on port 443"
             )
         os.environ["MLFLOW_TRACKING_TOKEN"] = read_token()
         super().__init__(tracking_uri, timeout_seconds, artifact_root)
+
+    def close(self) -> None:
+        # The token is for this run's client only: nothing started later inherits it.
+        os.environ.pop("MLFLOW_TRACKING_TOKEN", None)
+        super().close()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from ..conf import UserFacingError, without_credentials
+from ..conf import UserFacingError, error_chain, without_credentials
 from .config import RetrySettings
 from .values import Metric
 
@@ -138,8 +138,7 @@ class TrackingTransport(ABC):
 
 def is_transient(error: BaseException) -> bool:
     """True for unreachable, 429, 5xx and time-outs, anywhere in the error's chain."""
-    seen: BaseException | None = error
-    while seen is not None:
+    for seen in error_chain(error):
         status = getattr(seen, "status", None) or getattr(seen, "status_code", None)
         if isinstance(status, int) and (
             status == TOO_MANY_REQUESTS or status >= FIRST_SERVER_ERROR
@@ -149,7 +148,6 @@ def is_transient(error: BaseException) -> bool:
             return True
         if _TRANSIENT.search(str(seen)):
             return True
-        seen = seen.__cause__ or seen.__context__
     return False
 
 
