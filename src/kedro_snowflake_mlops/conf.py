@@ -1,7 +1,7 @@
 """The `snowflake:` block of conf/<env>/snowflake.yml, read the way `kedro run` reads it.
 
-Three sections live under `snowflake:`: `session` (the Snowpark session), `mlflow` (the
-seed's tracking block) and `deploy` (the task graph inside Snowflake). Each is validated
+Three sections live under `snowflake:`: `session` (the Snowpark session), `mlflow` (MLflow
+tracking) and `deploy` (the task graph inside Snowflake). Each is validated
 by its own schema; this module only finds the block and refuses keys nobody reads.
 """
 

@@ -30,8 +30,8 @@ from snowflake.snowpark import Session
 from snowflake.snowpark.mock._functions import ColumnEmulator
 
 EVENT = "@@task "
-# A test (or a curious user) may patch what this process emulates, e.g. the external
-# functions or the procedure's secret: a Python file run here before the first task.
+# A Python file run in this process before the first task, to stand in for what only
+# Snowflake has (your external functions, the procedure's secret); optional.
 PATCHES_VARIABLE = "KEDRO_SNOWFLAKE_MLOPS_LOCAL_PATCHES"
 
 
@@ -71,9 +71,6 @@ class TaskSystem:
         def get_task_graph_config(_session: Session) -> str:
             return json.dumps(system.config)
 
-        def current_user_task_name(_session: Session) -> str:
-            return system.current
-
         for name, function, inputs in (
             ("system$set_return_value", set_return_value, [StringType()]),
             (
@@ -82,7 +79,6 @@ class TaskSystem:
                 [StringType()],
             ),
             ("system$get_task_graph_config", get_task_graph_config, []),
-            ("system$current_user_task_name", current_user_task_name, []),
         ):
             session.sproc.register(
                 function,

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PART = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
-# (Concatenated: doubled braces would be template syntax to cookiecutter.)
-NAME = PART + r"(?:\." + PART + r"){0,2}"
+NAME = rf"{PART}(?:\.{PART}){{0,2}}"  # up to database.schema.name
 
 # Longest first, so EXTERNAL FUNCTION wins over FUNCTION.
 OBJECT_TYPES = (
@@ -271,11 +270,6 @@ class Inventory:
     created: list[SqlObject] = field(default_factory=list)
     dropped: list[SqlObject] = field(default_factory=list)
     unparsed: list[Statement] = field(default_factory=list)
-
-    def creators(self, name: str) -> list[SqlObject]:
-        """The statements that create an object of this (qualified) name, any type."""
-        wanted = normalize(name)
-        return [obj for obj in self.created if obj.name == wanted]
 
 
 def read_script(inventory: Inventory, script: str, sql: str) -> None:

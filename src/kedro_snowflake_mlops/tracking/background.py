@@ -70,7 +70,6 @@ class BackgroundRecorder:
         self.notes: list[str] = []
         self.run_id: str | None = None
         self.gone: str | None = None  # why the worker cannot be reached
-        self.sent = 0
         self.process: subprocess.Popen | None = None
         self._answers: queue.Queue = queue.Queue()
         self._stderr = tempfile.TemporaryFile()
@@ -149,7 +148,6 @@ class BackgroundRecorder:
         except OSError:
             self.gone = self._why_gone()
             return False
-        self.sent += 1
         return True
 
     def _deadline(self) -> float:

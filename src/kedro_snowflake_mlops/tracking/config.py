@@ -1,7 +1,7 @@
 """The `snowflake.mlflow` block of conf/<env>/snowflake.yml, validated by one schema.
 
-The five function names and the stage are the seed's keys (created by sql/); the other keys
-are optional and default to the offline setup: the MLflow client writing to `mlflow.db` in
+The five function names and the stage are required (sql/ creates them); the other keys are
+optional and default to the offline setup: the MLflow client writing to `mlflow.db` in
 the project, and a warning (not a failed run) when MLflow cannot be reached.
 `artifact_staging_stage` (an internal stage) is only needed by `external_functions`.
 """
