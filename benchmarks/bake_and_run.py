@@ -15,34 +15,14 @@ mlflow.db then.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
 from spaceflights_baseline import build_template
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-ENV = {
-    **{k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
-    "KEDRO_DISABLE_TELEMETRY": "true",
-    "DO_NOT_TRACK": "1",
-    "MLFLOW_DISABLE_TELEMETRY": "true",
-}
-
-
-def timed(command: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, env=ENV, check=True, capture_output=True)
-    return time.perf_counter() - start
-
-
-def kedro(*args: str) -> list[str]:
-    return [sys.executable, "-m", "kedro", *args]
+from timing import REPO_ROOT, kedro, timed
 
 
 def bake(starter: str, answers: dict, workdir: Path, name: str) -> tuple[float, Path]:

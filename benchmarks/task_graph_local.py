@@ -12,27 +12,13 @@ is the price of proving the packaging, not of Snowflake.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-ENV = {
-    **{k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
-    "KEDRO_DISABLE_TELEMETRY": "true",
-    "DO_NOT_TRACK": "1",
-    "MLFLOW_DISABLE_TELEMETRY": "true",
-}
-
-
-def timed(command: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, env=ENV, check=True, capture_output=True)
-    return time.perf_counter() - start
+from timing import ENV, REPO_ROOT, timed
 
 
 def main() -> int:

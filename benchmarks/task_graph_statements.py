@@ -14,7 +14,6 @@ emulator. Expected: the same counts for both rows.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -22,19 +21,13 @@ import tempfile
 import uuid
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from timing import ENV, REPO_ROOT
+
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from support.external_function_bridge import ARITIES, ExternalFunctionBridge  # noqa: E402
 from support.external_functions import ExternalFunctionEmulator  # noqa: E402
 from support.mlflow_server import start_mlflow_server, stop_mlflow_server  # noqa: E402
-
-ENV = {
-    **{k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
-    "KEDRO_DISABLE_TELEMETRY": "true",
-    "DO_NOT_TRACK": "1",
-    "MLFLOW_DISABLE_TELEMETRY": "true",
-}
 
 
 def bake(workdir: Path, name: str, extra: bool) -> Path:

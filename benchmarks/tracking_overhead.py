@@ -32,14 +32,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cookiecutter.main import cookiecutter
+from timing import ENV, REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-ENV = {
-    **{k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
-    "KEDRO_DISABLE_TELEMETRY": "true",
-    "DO_NOT_TRACK": "1",
-    "MLFLOW_DISABLE_TELEMETRY": "true",
-}
 TRACKING_OFF = """
 
 # benchmarks/tracking_overhead.py: the same project without MLflow tracking.
