@@ -28,7 +28,7 @@ from ..objects.online import quoted_identifier
 from .bundle import build_bundle
 from .outcome import report
 from .plan import Plan
-from .procedure import FINALIZER, ROOT
+from .steps import FINALIZER, ROOT
 
 POLL_SECONDS = 5.0
 NOW_MS = "SELECT DATE_PART(EPOCH_MILLISECOND, CURRENT_TIMESTAMP())"

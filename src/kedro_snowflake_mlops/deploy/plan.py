@@ -20,7 +20,7 @@ from ..conf import project_config_loader, read_snowflake_conf
 from .config import DeployConfig, load_deploy_config
 from .grouping import PlanError, TaskGroup, group_nodes
 from .packaging import canonical, project_requirements, resolve_code, zip_name
-from .procedure import FINALIZER, MANIFEST, ROOT
+from .steps import FINALIZER, MANIFEST, ROOT
 
 HANDLER = "kedro_snowflake_mlops.deploy.procedure.main"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -206,7 +206,7 @@ class Plan:
     def graph_text(self) -> str:
         lines = [f"{self.task(ROOT)}   (starts the MLflow run, logs the params)"]
         for group in self.groups:
-            after = ", ".join(group.after) if group.after else "ROOT"
+            after = ", ".join(group.after or [ROOT])
             lines.append(f"  {self.task(group.name)}   after {after}")
             for node in group.nodes:
                 lines.append(f"      node {node}")
