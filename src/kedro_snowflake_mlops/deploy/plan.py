@@ -21,12 +21,12 @@ from .config import DeployConfig, load_deploy_config
 from .grouping import PlanError, TaskGroup, group_nodes
 from .packaging import canonical, project_requirements, resolve_code, zip_name
 from .steps import FINALIZER, MANIFEST, ROOT
+from .task_system import LEDGER_COLUMNS
 
 HANDLER = "kedro_snowflake_mlops.deploy.procedure.main"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-RUNS_TABLE_COLUMNS = (
-    "GROUP_ID VARCHAR, TASK VARCHAR, STATE VARCHAR, NODE VARCHAR, ERROR VARCHAR, "
-    "RUN VARCHAR, AT_MS NUMBER"
+RUNS_TABLE_COLUMNS = ", ".join(
+    f"{name} {kind}" for name, kind in LEDGER_COLUMNS.items()
 )
 
 
