@@ -96,19 +96,18 @@ def deploy_to_account(plan: Plan, echo: Callable[[str], None]) -> None:
         with TemporaryDirectory(prefix="kedro-snowflake-deploy-") as folder:
             echo("Building the code (kedro package, libraries) ...")
             files = build_bundle(plan, Path(folder))
-            statements = plan.statements(plan.manifest()["deploy_id"])
-            execute(connection, statements[0])  # the runs table
+            execute(connection, plan.runs_table_sql())
             for _name, path in files:
                 execute(connection, put_statement(path, plan.stage_folder))
             echo(f"  uploaded {len(files)} files to {plan.stage_folder}/")
-        execute(connection, statements[1])  # suspend the root of an earlier deploy
+        execute(connection, plan.suspend_sql())  # the root of an earlier deploy
         for old in sorted(set(existing_tasks(connection, plan)) - set(plan.tasks)):
             execute(connection, f"DROP TASK IF EXISTS {old}")
             echo(f"  dropped {old} (not in this plan)")
-        for statement in statements[2:-1]:
+        for statement in plan.ddl(plan.manifest()["deploy_id"]):
             execute(connection, statement)
             echo(f"  ok  {statement.splitlines()[0]}")
-        execute(connection, statements[-1], [plan.task(ROOT)])
+        execute(connection, plan.enable_sql(), [plan.task(ROOT)])
         echo(f"Deployed: {len(plan.tasks)} tasks. Run it with: kedro snowflake run")
     finally:
         connection.close()
@@ -165,7 +164,7 @@ def finish(plan: Plan, outcome: dict, seen: set[str], echo) -> None:
 def destroy_on_account(plan: Plan, echo: Callable[[str], None]) -> None:
     connection = connect(plan)
     try:
-        execute(connection, f"ALTER TASK IF EXISTS {plan.task(ROOT)} SUSPEND")
+        execute(connection, plan.suspend_sql())
         tasks = sorted(set(existing_tasks(connection, plan)) | set(plan.tasks))
         # The finalizer and the children before the root they hang from.
         for name in sorted(tasks, key=lambda n: n.endswith(f"_{ROOT}")):
