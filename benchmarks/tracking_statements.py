@@ -146,7 +146,7 @@ def seed_transport_class(external):
             lookup = frame.select(
                 _call(self.functions.experiment_get_by_name, "NAME").alias("E")
             )
-            experiment = _variant(self._collect(lookup)[0]["E"])
+            experiment = _variant(self.collect(lookup)[0]["E"])
             frame = self.session.create_dataframe(
                 [[experiment["experiment_id"], run_name, start_time_ms, tags]],
                 ["ID", "NAME", "START", "TAGS"],
@@ -156,7 +156,7 @@ def seed_transport_class(external):
                     "R"
                 )
             )
-            run = _variant(self._collect(created)[0]["R"])
+            run = _variant(self.collect(created)[0]["R"])
             return external.RunInfo(run["run_id"], experiment["experiment_id"])
 
         def log_batch(self, run, metrics, params, timestamp_ms):
@@ -166,13 +166,13 @@ def seed_transport_class(external):
                     ["R", "K", "V", "S", "T"],
                 )
                 fn = self.functions.run_log_metric
-                self._collect(frame.select(_call(fn, "R", "K", "V", "S", "T")))
+                self.collect(frame.select(_call(fn, "R", "K", "V", "S", "T")))
             for key, value in params.items():
                 frame = self.session.create_dataframe(
                     [[run.run_id, key, value]], ["R", "K", "V"]
                 )
                 fn = self.functions.run_log_parameter
-                self._collect(frame.select(_call(fn, "R", "K", "V")))
+                self.collect(frame.select(_call(fn, "R", "K", "V")))
 
     return SeedPatternTransport
 

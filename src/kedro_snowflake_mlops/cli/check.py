@@ -3,7 +3,6 @@ Snowflake objects exist and can the project's role use them?"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +18,14 @@ def snowpark_lookup(session: Any):
     Snowpark with the name as a bound literal."""
     from snowflake.snowpark.functions import call_function, col  # noqa: PLC0415
 
+    from ..tracking.external_functions import variant  # noqa: PLC0415
+
     def lookup(function: str, experiment_name: str) -> Any:
         frame = session.create_dataframe(
             [[experiment_name]], schema=["EXPERIMENT_NAME"]
         )
         row = frame.select(call_function(function, col("EXPERIMENT_NAME"))).collect()[0]
-        value = row[0]
-        return json.loads(value) if isinstance(value, str) else value
+        return variant(row[0])
 
     return lookup
 

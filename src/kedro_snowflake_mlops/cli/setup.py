@@ -22,7 +22,7 @@ import click
 from ..conf import first_line
 from ..objects.integrations import kept_integration
 from ..objects.online import SHOW_QUERIES, run_query
-from ..objects.report import PLACEHOLDER
+from ..objects.report import check_project
 from ..project import project_path, real_session_config
 
 # 90_smoke_test and 99_teardown are run on purpose, not as part of the setup; 80-89
@@ -78,15 +78,6 @@ def read_scripts(project: Path) -> list[Script]:
     if not paths:
         raise click.ClickException(f"no *.sql scripts in {sql_dir}")
     return [Script(p, split_script(p.read_text(encoding="utf-8"))) for p in paths]
-
-
-def placeholders_left(scripts: list[Script]) -> list[str]:
-    """`sql/NN.sql: <NAME>` for every placeholder still in a statement (not in comments)."""
-    found = []
-    for script in scripts:
-        names = sorted({m for s in script.statements for m in PLACEHOLDER.findall(s)})
-        found += [f"{script.name}: {name}" for name in names]
-    return found
 
 
 def print_dry_run(scripts: list[Script]) -> None:
@@ -204,7 +195,13 @@ def setup(  # noqa: PLR0913 (the command's options)
             and script.number < TEARDOWN_SCRIPT
         )
     ]
-    left = placeholders_left(chosen)
+    # `sql/NN.sql: <NAME>` for each placeholder left in a statement of these scripts.
+    names = {script.name for script in chosen}
+    left = [
+        found
+        for found in check_project(project, env).placeholders
+        if found.split(": ", 1)[0] in names
+    ]
     if left:
         raise click.ClickException(
             "placeholders are left; replace each with your value (see sql/README.md, "

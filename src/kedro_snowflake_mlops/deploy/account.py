@@ -14,7 +14,6 @@ Real-account facts this relies on (docs; not run against an account here):
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,11 +23,11 @@ from typing import Any
 import click
 
 from ..conf import first_line
-from ..objects.online import quoted_identifier
+from ..objects.online import quoted_identifier, run_query
 from .bundle import build_bundle
 from .outcome import report
 from .plan import Plan
-from .procedure import FINALIZER, ROOT
+from .steps import FINALIZER, ROOT
 
 POLL_SECONDS = 5.0
 NOW_MS = "SELECT DATE_PART(EPOCH_MILLISECOND, CURRENT_TIMESTAMP())"
@@ -59,16 +58,12 @@ def execute(connection: Any, sql: str, params: list | None = None) -> list[tuple
 def existing_tasks(connection: Any, plan: Plan) -> list[str]:
     """Tasks in the schema whose names start with the prefix (an earlier deploy's)."""
     prefix = plan.deploy.task_prefix.split(".")[-1].upper()
-    cursor = connection.cursor()
-    try:
-        # `_` is a LIKE wildcard: rows are filtered by exact prefix below.
-        cursor.execute(
-            f"SHOW TASKS LIKE ? IN SCHEMA {plan.deploy.schema_name}", [prefix + "%"]
-        )
-        columns = [c[0].lower() for c in cursor.description or ()]
-        rows = [dict(zip(columns, row, strict=False)) for row in cursor.fetchall()]
-    finally:
-        cursor.close()
+    # `_` is a LIKE wildcard: rows are filtered by exact prefix below.
+    rows = run_query(
+        connection,
+        f"SHOW TASKS LIKE ? IN SCHEMA {plan.deploy.schema_name}",
+        [prefix + "%"],
+    )
     names = [str(row.get("name", "")) for row in rows]
     planned = {task.split(".")[-1]: task for task in plan.tasks}
     # A name this plan makes is written as the plan writes it; any other one read from
@@ -96,19 +91,18 @@ def deploy_to_account(plan: Plan, echo: Callable[[str], None]) -> None:
         with TemporaryDirectory(prefix="kedro-snowflake-deploy-") as folder:
             echo("Building the code (kedro package, libraries) ...")
             files = build_bundle(plan, Path(folder))
-            statements = plan.statements(plan.manifest()["deploy_id"])
-            execute(connection, statements[0])  # the runs table
+            execute(connection, plan.runs_table_sql())
             for _name, path in files:
                 execute(connection, put_statement(path, plan.stage_folder))
             echo(f"  uploaded {len(files)} files to {plan.stage_folder}/")
-        execute(connection, statements[1])  # suspend the root of an earlier deploy
+        execute(connection, plan.suspend_sql())  # the root of an earlier deploy
         for old in sorted(set(existing_tasks(connection, plan)) - set(plan.tasks)):
             execute(connection, f"DROP TASK IF EXISTS {old}")
             echo(f"  dropped {old} (not in this plan)")
-        for statement in statements[2:-1]:
+        for statement in plan.ddl(plan.manifest()["deploy_id"]):
             execute(connection, statement)
             echo(f"  ok  {statement.splitlines()[0]}")
-        execute(connection, statements[-1], [plan.task(ROOT)])
+        execute(connection, plan.enable_sql(), [plan.task(ROOT)])
         echo(f"Deployed: {len(plan.tasks)} tasks. Run it with: kedro snowflake run")
     finally:
         connection.close()
@@ -148,24 +142,25 @@ def follow(connection: Any, plan: Plan, since_ms: int, echo, sleep=time.sleep) -
                 continue
             seen.add(task)
             if task == FINALIZER:
-                return finish(plan, json.loads(run or "{}"), seen, echo)
+                return finish(plan, run, seen, echo)
             line = f"  {plan.task(task):<50} {state}"
             echo(line + (f"\n      node {node}: {error}" if state == "FAILED" else ""))
         sleep(POLL_SECONDS)
     raise click.ClickException("the graph did not finish within an hour; see Snowsight")
 
 
-def finish(plan: Plan, outcome: dict, seen: set[str], echo) -> None:
+def finish(plan: Plan, outcome: str | None, seen: set[str], echo) -> None:
+    """Name the groups that never ran, then report the finalizer's outcome (JSON)."""
     for group in plan.groups:
         if group.name not in seen:
             echo(f"  {plan.task(group.name):<50} SKIPPED")
-    report({"value": json.dumps(outcome)}, [], plan, "", 0)
+    report({"value": outcome}, [], plan, "", 0)
 
 
 def destroy_on_account(plan: Plan, echo: Callable[[str], None]) -> None:
     connection = connect(plan)
     try:
-        execute(connection, f"ALTER TASK IF EXISTS {plan.task(ROOT)} SUSPEND")
+        execute(connection, plan.suspend_sql())
         tasks = sorted(set(existing_tasks(connection, plan)) | set(plan.tasks))
         # The finalizer and the children before the root they hang from.
         for name in sorted(tasks, key=lambda n: n.endswith(f"_{ROOT}")):

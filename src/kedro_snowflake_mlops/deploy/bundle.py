@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .packaging import build_project, zip_distribution
 from .plan import Plan
-from .procedure import MANIFEST
+from .steps import MANIFEST
 
 
 def build_bundle(

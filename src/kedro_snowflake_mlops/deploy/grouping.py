@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..conf import ConfigError
+from .steps import FINALIZER, ROOT
 
 TABLE_TYPES = (
     "kedro_snowflake_mlops.datasets.SnowflakeTableDataset",
@@ -147,7 +148,7 @@ def group_nodes(pipeline: Any, catalog: dict[str, Any]) -> list[TaskGroup]:
         namespace = (namespaces.pop() if len(namespaces) == 1 else None) or None
         suffix = task_suffix(namespace or names[0])
         unique, number = suffix, 2
-        while unique in names_taken or unique in ("ROOT", "FINALIZER"):
+        while unique in names_taken or unique in (ROOT, FINALIZER):
             unique, number = f"{suffix}_{number}", number + 1
         names_taken.add(unique)
         files = sorted(

@@ -22,6 +22,7 @@ from .bundle import build_bundle
 from .local_graph import EVENT, PATCHES_VARIABLE
 from .packaging import canonical
 from .plan import Plan
+from .steps import FINALIZER, MANIFEST
 
 # The child imports the plugin from the bundle, never from this installation.
 BOOTSTRAP = """\
@@ -89,7 +90,7 @@ def run_local(
             sorted({canonical(n) for n in plan.provided}), folder / "view"
         )
         spec = {
-            "manifest": str(folder / "bundle" / "kedro_deploy_manifest.json"),
+            "manifest": str(folder / "bundle" / MANIFEST),
             "files": [(name, str(path)) for name, path in files],
             "import_paths": [str(p) for n, p in files if n.endswith(".zip")],
             "packages_view": str(view),
@@ -138,7 +139,7 @@ def _watch(command: list[str], env: dict, echo: Callable[[str], None]) -> GraphR
             event = json.loads(line[len(EVENT) :])
             if event["state"] == "STARTED":
                 continue
-            if event["step"] == "FINALIZER":
+            if event["step"] == FINALIZER:
                 result.finalizer = event
             else:
                 result.tasks.append(event)

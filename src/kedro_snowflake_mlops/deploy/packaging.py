@@ -51,7 +51,6 @@ class Shipped:
 
     name: str  # file name on the stage and in the import directory
     path: Path  # the local file
-    distribution: str  # what it holds
 
 
 def _requires(dist: metadata.Distribution, extras: set[str]) -> list[Requirement]:
@@ -177,7 +176,7 @@ def zip_distribution(dist: metadata.Distribution, folder: Path) -> Shipped:
         files = [(s, a) for s, a in files if "/template/" not in a]
     target = folder / zip_name(dist)
     write_zip(files, target)
-    return Shipped(target.name, target, f"{dist.metadata['Name']} {dist.version}")
+    return Shipped(target.name, target)
 
 
 def resolve_code(

@@ -20,13 +20,13 @@ from ..conf import project_config_loader, read_snowflake_conf
 from .config import DeployConfig, load_deploy_config
 from .grouping import PlanError, TaskGroup, group_nodes
 from .packaging import canonical, project_requirements, resolve_code, zip_name
-from .procedure import FINALIZER, MANIFEST, ROOT
+from .steps import FINALIZER, MANIFEST, ROOT
+from .task_system import LEDGER_COLUMNS
 
 HANDLER = "kedro_snowflake_mlops.deploy.procedure.main"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-RUNS_TABLE_COLUMNS = (
-    "GROUP_ID VARCHAR, TASK VARCHAR, STATE VARCHAR, NODE VARCHAR, ERROR VARCHAR, "
-    "RUN VARCHAR, AT_MS NUMBER"
+RUNS_TABLE_COLUMNS = ", ".join(
+    f"{name} {kind}" for name, kind in LEDGER_COLUMNS.items()
 )
 
 
@@ -187,26 +187,39 @@ class Plan:
         lines.append(f"  AS CALL {self.deploy.procedure}('{step}')")
         return "\n".join(lines)
 
+    def runs_table_sql(self) -> str:
+        return f"CREATE TABLE IF NOT EXISTS {self.deploy.runs_table} ({RUNS_TABLE_COLUMNS})"
+
+    def suspend_sql(self) -> str:
+        """A child task can only be replaced while its root is suspended."""
+        return f"ALTER TASK IF EXISTS {self.task(ROOT)} SUSPEND"
+
+    def ddl(self, manifest_id: str) -> list[str]:
+        """The procedure, then the tasks from the root to the finalizer."""
+        tasks = [self.task_sql(step, manifest_id) for step in self.steps]
+        return [self.procedure_sql(), *tasks]
+
+    def enable_sql(self) -> str:
+        """Resumes the root and every task after it, so that EXECUTE TASK runs the whole
+        graph (docs: system_task_dependents_enable). Binds the root's name, the one
+        value here that is not part of a DDL."""
+        return "SELECT SYSTEM$TASK_DEPENDENTS_ENABLE(?)"
+
     def statements(self, manifest_id: str) -> list[str]:
         """The SQL of a deploy after the files are on the stage, in order. Tasks of an
         earlier deploy that this one no longer has are dropped first (online)."""
-        statements = [
-            f"CREATE TABLE IF NOT EXISTS {self.deploy.runs_table} ({RUNS_TABLE_COLUMNS})",
-            f"ALTER TASK IF EXISTS {self.task(ROOT)} SUSPEND",
-            self.procedure_sql(),
+        return [
+            self.runs_table_sql(),
+            self.suspend_sql(),
+            *self.ddl(manifest_id),
+            self.enable_sql(),
         ]
-        statements += [self.task_sql(step, manifest_id) for step in self.steps]
-        # Resumes the root and every task after it, so that EXECUTE TASK runs the whole
-        # graph (docs: system_task_dependents_enable); binds the root's name, the one
-        # value here that is not part of a DDL.
-        statements.append("SELECT SYSTEM$TASK_DEPENDENTS_ENABLE(?)")
-        return statements
 
     # --- the graph as text --------------------------------------------------------------
     def graph_text(self) -> str:
         lines = [f"{self.task(ROOT)}   (starts the MLflow run, logs the params)"]
         for group in self.groups:
-            after = ", ".join(group.after) if group.after else "ROOT"
+            after = ", ".join(group.after or [ROOT])
             lines.append(f"  {self.task(group.name)}   after {after}")
             for node in group.nodes:
                 lines.append(f"      node {node}")

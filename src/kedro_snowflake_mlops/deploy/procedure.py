@@ -31,10 +31,9 @@ from typing import Any
 from snowflake.snowpark import Session
 
 from ..conf import error_chain, without_credentials
+from .steps import FINALIZER, MANIFEST, ROOT
 from .task_system import TaskContext, ledger_rows, ledger_write
 
-MANIFEST = "kedro_deploy_manifest.json"
-ROOT, FINALIZER = "ROOT", "FINALIZER"
 # Kedro reads its default logging file next to its own code, which zipimport cannot
 # open; a plain configuration in the working folder is used instead.
 LOGGING = """\
@@ -110,7 +109,7 @@ def main(session: Session, step: str) -> str:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _loader(manifest: dict[str, Any], workdir: Path):
+def _loader(manifest: dict[str, Any]):
     from kedro.framework.project import configure_project, settings  # noqa: PLC0415
 
     configure_project(manifest["package_name"])
@@ -128,7 +127,7 @@ def _tracking(manifest: dict[str, Any], workdir: Path):
     from ..tracking.config import load_mlflow_config  # noqa: PLC0415
     from ..tracking.hook import make_transport  # noqa: PLC0415
 
-    loader = _loader(manifest, workdir)
+    loader = _loader(manifest)
     config = load_mlflow_config(read_snowflake_conf(loader))
     if manifest.get("tracking_uri"):
         config = config.model_copy(update={"tracking_uri": manifest["tracking_uri"]})
@@ -160,7 +159,7 @@ def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> s
             "kedro.env": manifest["env"],
             "kedro.project": manifest["package_name"],
             "kedro.runs_in": "snowflake task graph",
-            "snowflake.task_graph": manifest["task_prefix"] + "_ROOT",
+            "snowflake.task_graph": f"{manifest['task_prefix']}_{ROOT}",
             "snowflake.graph_run_group_id": group_id,
             "tracking.transport": config.transport,
         }

@@ -28,12 +28,12 @@ def set_tags(transport: Any, manifest: dict[str, Any], run: Any, tags: dict) -> 
             tags.get("kedro.failed_node"),
         )
         return
-    from snowflake.snowpark.functions import call_function, col  # noqa: PLC0415
+    from snowflake.snowpark.functions import call_function  # noqa: PLC0415
 
-    session = transport.session
+    from ..tracking.external_functions import frame_columns  # noqa: PLC0415
+
     rows = [[run.run_id, key, str(value)] for key, value in tags.items()]
-    frame = session.create_dataframe(rows, schema=["RUN_ID", "KEY", "VALUE"])
-    transport.statements = (transport.statements or 0) + 1
-    frame.select(
-        call_function(function, col("RUN_ID"), col("KEY"), col("VALUE")).alias("R")
-    ).collect()
+    frame = transport.session.create_dataframe(rows, schema=["RUN_ID", "KEY", "VALUE"])
+    transport.collect(
+        frame.select(call_function(function, *frame_columns(frame)).alias("R"))
+    )

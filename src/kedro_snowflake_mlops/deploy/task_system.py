@@ -52,7 +52,16 @@ class TaskContext:
         return str(row[0])
 
 
-LEDGER_COLUMNS = ("GROUP_ID", "TASK", "STATE", "NODE", "ERROR", "RUN", "AT_MS")
+# The ledger's columns and their Snowflake types; deploy creates the table with them.
+LEDGER_COLUMNS = {
+    "GROUP_ID": "VARCHAR",
+    "TASK": "VARCHAR",
+    "STATE": "VARCHAR",
+    "NODE": "VARCHAR",
+    "ERROR": "VARCHAR",
+    "RUN": "VARCHAR",
+    "AT_MS": "NUMBER",
+}
 
 
 def _schema():
@@ -63,9 +72,9 @@ def _schema():
         StructType,
     )
 
+    types = {"VARCHAR": StringType, "NUMBER": LongType}
     return StructType(
-        [StructField(name, StringType()) for name in LEDGER_COLUMNS[:-1]]
-        + [StructField("AT_MS", LongType())]
+        [StructField(name, types[kind]()) for name, kind in LEDGER_COLUMNS.items()]
     )
 
 

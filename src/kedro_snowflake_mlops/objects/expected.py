@@ -88,10 +88,16 @@ def read_project_conf(
     return ProjectConf(*parts)
 
 
+def qualify(name: str, scope: list[str]) -> str:
+    """A partial name completed with the leading parts of scope: NAME with
+    [DB, SCHEMA] -> DB.SCHEMA.NAME, SCHEMA.NAME -> DB.SCHEMA.NAME."""
+    parts = name.split(".")
+    return ".".join(scope[: max(0, QUALIFIED_PARTS - len(parts))] + parts)
+
+
 def stage_name(reference: str, database: str, schema: str) -> str:
     """`@db.schema.stage/path` -> DB.SCHEMA.STAGE (partial names qualified)."""
-    parts = normalize(reference.lstrip("@").split("/")[0]).split(".")
-    return ".".join([database, schema][: max(0, 3 - len(parts))] + parts)
+    return qualify(normalize(reference.lstrip("@").split("/")[0]), [database, schema])
 
 
 def stage_references(node: Any, path: str = "") -> list[tuple[str, str]]:

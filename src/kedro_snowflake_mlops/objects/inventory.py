@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 PART = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
 NAME = rf"{PART}(?:\.{PART}){{0,2}}"  # up to database.schema.name
@@ -303,11 +302,3 @@ def read_script(inventory: Inventory, script: str, sql: str) -> None:
         else:
             if re.match(r"(CREATE|DROP)\b", statement.text, re.IGNORECASE):
                 inventory.unparsed.append(statement)
-
-
-def read_sql_folder(sql_dir: Path) -> Inventory:
-    """The inventory of every `*.sql` script in sql/, in file-name order."""
-    inventory = Inventory()
-    for path in sorted(sql_dir.glob("*.sql")):
-        read_script(inventory, path.name, path.read_text(encoding="utf-8"))
-    return inventory

@@ -7,7 +7,7 @@ import difflib
 import re
 from pathlib import Path
 
-from .expected import QUALIFIED_PARTS, ExpectedObject, Finding
+from .expected import QUALIFIED_PARTS, ExpectedObject, Finding, qualify
 from .inventory import (
     ACCOUNT_LEVEL,
     Inventory,
@@ -186,7 +186,7 @@ def check_function(
                 )
             )
             continue
-        name = qualify_like(normalize(translator), expected.name)
+        name = qualify(normalize(translator), expected.name.split("."))
         if name != wanted:
             findings.append(
                 Finding(
@@ -197,12 +197,6 @@ def check_function(
             )
         dependencies.append(ExpectedObject("FUNCTION", name, where))
     return dependencies
-
-
-def qualify_like(name: str, qualified: str) -> str:
-    """Qualify a partial name with the database/schema of a qualified one."""
-    parts = name.split(".")
-    return ".".join(qualified.split(".")[: max(0, 3 - len(parts))] + parts)
 
 
 def check_translator(expected: ExpectedObject, findings: list[Finding]) -> None:

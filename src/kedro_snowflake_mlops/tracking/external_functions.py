@@ -117,7 +117,7 @@ def safe_path_part(field: str, value: str, fix: str) -> str:
     return value
 
 
-def _variant(value: Any) -> Any:
+def variant(value: Any) -> Any:
     """VARIANT results arrive as JSON text from Snowflake (and its local emulator)."""
     if isinstance(value, str):
         return json.loads(value)
@@ -139,7 +139,7 @@ def _warn_if_moved(run: RunInfo, copied_to: str) -> None:
         )
 
 
-def _columns(frame: DataFrame) -> list:
+def frame_columns(frame: DataFrame) -> list:
     return [col(name) for name in frame.columns]
 
 
@@ -163,7 +163,7 @@ class ExternalFunctionTransport(TrackingTransport):
         # run_id -> local folder holding copies of the run's artifacts until the end.
         self._kept: dict[str, tempfile.TemporaryDirectory] = {}
 
-    def _collect(self, frame: DataFrame) -> list:
+    def collect(self, frame: DataFrame) -> list:
         # One collect() = one statement here. On a real account Snowpark turns a
         # create_dataframe of rows x columns >= 512 (ARRAY_BIND_THRESHOLD, e.g. more than
         # 102 metrics of 5 columns) into a temporary table plus a bound INSERT: a few
@@ -202,12 +202,12 @@ class ExternalFunctionTransport(TrackingTransport):
             ).alias("RUN"),
         )
         try:
-            row = self._collect(started)[0]
+            row = self.collect(started)[0]
         except Exception as error:
             if not is_transient(error) and self._experiment(experiment_name) is None:
                 raise ExperimentNotFoundError(experiment_name, self._where()) from None
             raise
-        experiment, run = _variant(row["EXPERIMENT"]), _variant(row["RUN"])
+        experiment, run = variant(row["EXPERIMENT"]), variant(row["RUN"])
         if experiment is None:
             raise ExperimentNotFoundError(experiment_name, self._where())
         if not isinstance(run, dict) or not run.get("run_id"):
@@ -232,7 +232,7 @@ class ExternalFunctionTransport(TrackingTransport):
             ).alias("EXPERIMENT")
         )
         try:
-            return _variant(self._collect(lookup)[0]["EXPERIMENT"])
+            return variant(self.collect(lookup)[0]["EXPERIMENT"])
         except Exception:
             return {}  # unknown: let the original error speak
 
@@ -256,7 +256,7 @@ class ExternalFunctionTransport(TrackingTransport):
             frames.append(
                 frame.select(
                     call_function(
-                        self.functions.run_log_metric, *_columns(frame)
+                        self.functions.run_log_metric, *frame_columns(frame)
                     ).alias("RESULT")
                 )
             )
@@ -266,7 +266,7 @@ class ExternalFunctionTransport(TrackingTransport):
             frames.append(
                 frame.select(
                     call_function(
-                        self.functions.run_log_parameter, *_columns(frame)
+                        self.functions.run_log_parameter, *frame_columns(frame)
                     ).alias("RESULT")
                 )
             )
@@ -276,7 +276,7 @@ class ExternalFunctionTransport(TrackingTransport):
         combined = frames[0]
         for frame in frames[1:]:
             combined = combined.union_all(frame)
-        results = self._collect(combined)
+        results = self.collect(combined)
         if len(results) != len(metrics) + len(params):
             raise TrackingError(
                 f"logged {len(results)} of {len(metrics) + len(params)} values to run "
@@ -343,9 +343,9 @@ class ExternalFunctionTransport(TrackingTransport):
         request = self.session.create_dataframe(
             [[run.run_id, status, end_time_ms]], schema=_UPDATE
         )
-        self._collect(
+        self.collect(
             request.select(
-                call_function(self.functions.run_update, *_columns(request)).alias(
+                call_function(self.functions.run_update, *frame_columns(request)).alias(
                     "RUN"
                 )
             )
