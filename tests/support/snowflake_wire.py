@@ -158,8 +158,10 @@ class FakeSnowflakeServer:
                 "command": "UPLOAD",
                 "src_locations": [match["source"]],
                 "parallel": 1,
-                "overwrite": "OVERWRITE = TRUE" in sql.upper(),
-                "autoCompress": False,
+                # Snowflake's PUT defaults: OVERWRITE = FALSE, AUTO_COMPRESS = TRUE
+                # (the connector gzips the file then, and the stage holds <name>.gz).
+                "overwrite": _option(sql, "OVERWRITE", default=False),
+                "autoCompress": _option(sql, "AUTO_COMPRESS", default=True),
                 "sourceCompression": "none",
                 "encryptionMaterial": None,
                 "stageInfo": {
@@ -201,6 +203,12 @@ class FakeSnowflakeServer:
         if self.on_statement is not None:
             return self.on_statement(sql, values)
         return [{"status": "Statement executed successfully."}]
+
+
+def _option(sql: str, name: str, *, default: bool) -> bool:
+    """A boolean option of a statement (`NAME = TRUE|FALSE`, any case and spacing)."""
+    match = re.search(rf"\b{name}\s*=\s*(TRUE|FALSE)\b", _code(sql), re.IGNORECASE)
+    return default if match is None else match[1].upper() == "TRUE"
 
 
 def _result(rows: Rows) -> dict[str, Any]:
