@@ -12,6 +12,11 @@ grants of each role, integrations) and, like Snowflake, refuses what it cannot c
 a `%s` or `%(name)s` placeholder (Snowpark's connection uses the qmark style, so those
 reach the server as text), or a number of `?` that differs from the bindings.
 
+PUT is answered as Snowflake answers it, with Snowflake's defaults for what the
+statement does not say (AUTO_COMPRESS = TRUE: the connector gzips the file and the stage
+holds <name>.gz; OVERWRITE = FALSE); the stage is a local folder (LOCAL_FS) and
+SOURCE_COMPRESSION is always answered as none.
+
     server = FakeSnowflakeServer(objects={"ROLES": [{"name": "MY_ROLE"}]})
     with server.serving():
         session = Session.builder.configs({...}).create()   # or connector.connect(...)
