@@ -35,6 +35,11 @@ FAKE_MLFLOW_CREDENTIAL = (
 )  # recognisable: it must never be printed
 
 
+# snowflake.deploy.secrets of env tg_ea: the procedure's SECRETS clause. Only its keys
+# resolve inside the procedure (local_patches.py refuses any other name).
+EA_SECRETS = {"mlflow_token": "DEMO.DEMO.MLFLOW_TOKEN"}
+
+
 def write_env(project: Path, env: str, body: str) -> None:
     folder = project / "conf" / env
     folder.mkdir(parents=True, exist_ok=True)
@@ -67,8 +72,7 @@ def project(cookies_session, mlflow_server):
             tracking_uri: {mlflow_server.url}
           deploy:
             external_access_integrations: [DEMO_DEMO_MLFLOW_ACCESS_INTEGRATION]
-            secrets:
-              mlflow_token: DEMO.DEMO.MLFLOW_TOKEN
+            secrets: {json.dumps(EA_SECRETS)}
         """,
     )
     return baked, experiment
@@ -198,6 +202,7 @@ def test_external_access_the_mlflow_client_inside_the_procedure(
         project,
         "tg_ea",
         SECRET_VALUE=FAKE_MLFLOW_CREDENTIAL,
+        SECRET_NAMES=json.dumps(sorted(EA_SECRETS)),
         SECRET_LOG=str(secret_log),
     )
     output = result.stdout + result.stderr

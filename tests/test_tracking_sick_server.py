@@ -66,6 +66,22 @@ def outputs_kept(project) -> bool:
     return all((project.path / output).is_file() for output in TINY_OUTPUTS)
 
 
+def test_the_proxy_injects_only_what_mlflow_s_server_answers(proxy):
+    """An injected status carries the error_code MLflow pairs with it; a status MLflow
+    never answers is refused."""
+    import json  # noqa: PLC0415
+    import urllib.error  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    with pytest.raises(ValueError, match="never answers 502"):
+        proxy.add("runs/get", "status", status=502)
+    proxy.add("runs/get", "status", status=429)
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(f"{proxy.url}/api/2.0/mlflow/runs/get?run_id=x")
+    assert answer.value.code == 429  # noqa: PLR2004
+    assert json.loads(answer.value.read())["error_code"] == "RESOURCE_EXHAUSTED"
+
+
 def test_a_brief_503_is_retried_and_everything_is_logged(project, proxy, mlflow_server):
     proxy.add("runs/log-batch", "status", times=2, status=503)
     outcome = tracked_run(project, proxy)

@@ -11,11 +11,16 @@ import re
 import shutil
 import sys
 import uuid
+from decimal import Decimal
 
 import pytest
 import yaml
 from support.baking import bake
-from support.external_functions import ExternalFunctionEmulator, ExternalFunctionError
+from support.external_functions import (
+    ExternalFunctionEmulator,
+    ExternalFunctionError,
+    _as_sql_type,
+)
 
 HOSTILE_VALUES = [
     "it's",
@@ -169,6 +174,51 @@ def test_a_compression_snowflake_does_not_know_is_refused(functions, tmp_path):
     with pytest.raises(ExternalFunctionError, match="Snowflake refuses"):
         unknown("experiment_get_by_name", [["any"]])
     assert unknown.requests == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "refused"),
+    [
+        ([[0]], "row 0 must be"),  # no value
+        ([[0, {}, "extra"]], "row 0 must be"),
+        (["not a row"], "row 0 must be"),
+        ([[True, {}]], "row 0 must be"),  # a row number is an integer
+        ([[1, {}]], r"rows \[0\] in order"),
+        ({"rows": []}, '"data"'),
+    ],
+)
+def test_the_emulator_refuses_a_response_row_snowflake_refuses(
+    functions, data, refused
+):
+    """Snowflake needs exactly one [row_number, value] per row of the batch."""
+    function = functions.emulator.function(functions.names["experiment_get_by_name"])
+    answer = data if isinstance(data, dict) else {"data": data}
+    with pytest.raises(ExternalFunctionError, match=refused):
+        functions.emulator._rows_of(function, answer, [0])
+
+
+def test_the_emulator_refuses_an_empty_200_body(functions, monkeypatch):
+    """Snowflake parses the remote service's body as JSON: an empty one fails the query."""
+    monkeypatch.setattr(
+        functions.emulator, "_post", lambda function, url, body: (200, "")
+    )
+    with pytest.raises(ExternalFunctionError, match="non-JSON"):
+        functions("experiment_get_by_name", [["any"]])
+
+
+@pytest.mark.parametrize(
+    ("value", "sql_type", "cast"),
+    [
+        (2.5, "NUMBER", 3),  # half away from zero, not half to even
+        (-2.5, "NUMBER", -3),
+        (0.5, "NUMBER", 1),
+        (1.25, "NUMBER(10, 1)", Decimal("1.3")),
+        (True, "VARCHAR", "true"),
+        (False, "VARCHAR", "false"),
+    ],
+)
+def test_the_emulator_casts_arguments_as_snowflake(value, sql_type, cast):
+    assert _as_sql_type(value, sql_type, "where") == cast
 
 
 # --- experiment_get_by_name -> experiments/search -----------------------------------

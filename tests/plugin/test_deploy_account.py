@@ -211,3 +211,36 @@ def test_the_plan_s_sql_splits_as_snowflake_connector_splits_it(project):
     script = "".join(f"{s};\n\n" for s in statements)
     split = [s.strip().rstrip(";") for s, _ in split_statements(StringIO(script))]
     assert [s for s in split if s] == statements
+
+
+@pytest.mark.parametrize(
+    ("options", "landed"),
+    [
+        ("", "bundle.zip.gz"),  # Snowflake's default: AUTO_COMPRESS = TRUE
+        (" auto_compress=false", "bundle.zip"),
+        (" AUTO_COMPRESS = FALSE OVERWRITE = TRUE", "bundle.zip"),
+    ],
+)
+def test_the_fake_server_answers_put_with_snowflake_s_defaults(
+    tmp_path, options, landed
+):
+    """The connector compresses as the server says: a PUT that does not say
+    AUTO_COMPRESS = FALSE stores a .gz, which a procedure could not import."""
+    import snowflake.connector  # noqa: PLC0415
+
+    source = tmp_path / "bundle.zip"
+    source.write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    server = FakeSnowflakeServer(stage_root=tmp_path / "stages")
+    with server.serving():
+        connection = snowflake.connector.connect(
+            account="myorg-acct", user="ME", password="not-a-real-credential-41c2"
+        )
+        try:
+            connection.cursor().execute(
+                f"PUT 'file://{source.as_posix()}' '@DB.S.CODE/app/'{options}"
+            )
+        finally:
+            connection.close()
+    assert [p.name for p in (tmp_path / "stages" / "DB.S.CODE/app").iterdir()] == [
+        landed
+    ]

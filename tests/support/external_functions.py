@@ -10,14 +10,22 @@ call, and only that part; everything else is real:
 * rows are split into batches of at most MAX_BATCH_ROWS, each row prefixed with its row
   number inside the batch (0, 1, ...), as Snowflake does;
 * the request translator runs in V8 (mini-racer). Its EVENT is written as a JavaScript
-  object literal, not JSON, so NaN and +-Infinity arrive as numbers like in Snowflake;
+  object literal, not JSON, so NaN and +-Infinity arrive as JavaScript numbers. That is
+  an ASSUMPTION: Snowflake does not document how FLOAT specials reach a translator (JSON
+  numbers cannot hold them; sql/04_translators.sql reads the strings too);
 * the translated body is POSTed (`Content-Type: application/json`) to
   `mlflow_url + urlSuffix` — the AS url of the function stands for a gateway that forwards
   every path to the MLflow server, so it is replaced by `mlflow_url`;
 * the body is compressed as Snowflake compresses it (see COMPRESSION below) and sent with
   the matching `Content-Encoding` (and `Accept-Encoding`) header;
-* only HTTP 200 is success (Snowflake fails the query otherwise); the response translator
-  then gets `{body, translatorData}` and must give back the batch's rows, same order.
+* only HTTP 200 is success (Snowflake fails the query otherwise), and its body must be
+  JSON (an empty body is refused); the response translator then gets
+  `{body, translatorData}` and must give back `{"data": [[row_number, value], ...]}`:
+  exactly one [row_number, value] per row of the batch, same order (anything else fails
+  the query, naming the row);
+* arguments are cast to the declared SQL types as Snowflake casts them: NUMBER(p, s)
+  rounds half away from zero to s decimals (NUMBER: s = 0), a BOOLEAN as VARCHAR is
+  'true' / 'false'.
 
 COMPRESSION, as documented for CREATE EXTERNAL FUNCTION
 (https://docs.snowflake.com/en/sql-reference/sql/create-external-function): the values are
@@ -58,7 +66,7 @@ import urllib.error
 import urllib.request
 import zlib
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -225,8 +233,15 @@ def _as_sql_type(value: Any, sql_type: str, where: str) -> Any:
         number = Decimal(str(value))
         if not number.is_finite():
             raise ExternalFunctionError(f"{where}: {value!r} is not a {sql_type}")
-        return int(number.to_integral_value())
+        # NUMBER(p, s) keeps s decimals (NUMBER, INT...: 0), rounding half away from
+        # zero as Snowflake does (ROUND_HALF_UP is away from zero in Decimal).
+        scale = re.search(r"\(\s*\d+\s*,\s*(\d+)\s*\)", sql_type)
+        places = int(scale[1]) if scale else 0
+        rounded = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        return int(rounded) if places == 0 else rounded
     if base in ("VARCHAR", "STRING", "TEXT"):
+        if isinstance(value, bool):
+            return "true" if value else "false"  # Snowflake's BOOLEAN as text
         return value if isinstance(value, str) else str(value)
     return value  # VARIANT, OBJECT, ARRAY: passed as they are
 
@@ -293,7 +308,8 @@ class ExternalFunctionEmulator:
             url = self.mlflow_url.rstrip("/") + request.get("urlSuffix", "")
             status, text = self._post(function, url, request.get("body"))
             try:
-                answer = json.loads(text) if text.strip() else {}
+                # Snowflake parses the body as JSON: an empty one is not JSON either.
+                answer = json.loads(text)
             except json.JSONDecodeError as error:
                 raise ExternalFunctionError(
                     f"{function.name}: the remote service answered with non-JSON: {error}",
@@ -410,11 +426,28 @@ class ExternalFunctionEmulator:
         return status, text
 
     def _rows_of(self, function: ExternalFunction, answer: Any, numbers: list) -> list:
-        """Snowflake's checks on a response: `data` holds the batch's rows, same order."""
+        """Snowflake's checks on a response: `data` holds exactly one
+        [row_number, value] per row of the batch, same order."""
         data = answer.get("data") if isinstance(answer, dict) else None
-        if not isinstance(data, list) or [row[0] for row in data] != numbers:
-            got = [row[0] for row in data] if isinstance(data, list) else data
+        if not isinstance(data, list):
+            raise ExternalFunctionError(
+                f'{function.name}: the response must be a JSON object whose "data" is '
+                f"an array of the batch's rows {numbers}, got {answer!r:.200}"
+            )
+        for index, row in enumerate(data):
+            if (
+                not isinstance(row, list)
+                or len(row) != 2  # noqa: PLR2004
+                or not isinstance(row[0], int)
+                or isinstance(row[0], bool)
+            ):
+                raise ExternalFunctionError(
+                    f"{function.name}: response row {index} must be "
+                    f"[row_number, value], got {row!r:.200}"
+                )
+        got = [row[0] for row in data]
+        if got != numbers:
             raise ExternalFunctionError(
                 f"{function.name}: the response must hold rows {numbers} in order, got {got}"
             )
-        return [row[1] if len(row) > 1 else None for row in data]
+        return [row[1] for row in data]

@@ -5,8 +5,12 @@ and Snowpark only: that process sees nothing else.
 What it emulates, chosen by environment variables the test sets:
 - BRIDGE_URL, BRIDGE_FUNCTIONS (JSON {name: number of arguments}): each external function
   sends its rows to the test's ExternalFunctionBridge (translators in V8, real MLflow);
-- SECRET_VALUE, SECRET_LOG: `snowflake.snowpark.secrets.get_generic_secret_string`, which
-  raises outside Snowflake, returns SECRET_VALUE and notes the secret's name in SECRET_LOG;
+- SECRET_VALUE, SECRET_NAMES (JSON list), SECRET_LOG:
+  `snowflake.snowpark.secrets.get_generic_secret_string`, which raises outside
+  Snowflake, returns SECRET_VALUE for the names in SECRET_NAMES and notes each name
+  asked for in SECRET_LOG. Any other name raises ValueError: in Snowflake only the keys
+  of the procedure's SECRETS clause resolve, so the test passes the plan's secret keys
+  (snowflake.deploy.secrets) and nothing else;
 - STAGE_EXPORT: what COPY FILES puts on a stage is also copied to this folder, so the
   test can compare the artifacts with the files the pipeline wrote.
 """
@@ -88,10 +92,16 @@ if os.environ.get("BRIDGE_URL"):
         patch(name.lower())(_implementation(name, arguments))
 
 if os.environ.get("SECRET_VALUE"):
+    secret_names = json.loads(os.environ["SECRET_NAMES"])
 
     def get_generic_secret_string(name):
         with open(os.environ["SECRET_LOG"], "a", encoding="utf-8") as log:
             log.write(name + "\n")
+        if name not in secret_names:
+            raise ValueError(
+                f"secret {name!r} is not in the procedure's SECRETS clause "
+                f"(its keys: {', '.join(secret_names) or 'none'})"
+            )
         return os.environ["SECRET_VALUE"]
 
     snowflake.snowpark.secrets.get_generic_secret_string = get_generic_secret_string

@@ -12,6 +12,11 @@ grants of each role, integrations) and, like Snowflake, refuses what it cannot c
 a `%s` or `%(name)s` placeholder (Snowpark's connection uses the qmark style, so those
 reach the server as text), or a number of `?` that differs from the bindings.
 
+PUT is answered as Snowflake answers it, with Snowflake's defaults for what the
+statement does not say (AUTO_COMPRESS = TRUE: the connector gzips the file and the stage
+holds <name>.gz; OVERWRITE = FALSE); the stage is a local folder (LOCAL_FS) and
+SOURCE_COMPRESSION is always answered as none.
+
     server = FakeSnowflakeServer(objects={"ROLES": [{"name": "MY_ROLE"}]})
     with server.serving():
         session = Session.builder.configs({...}).create()   # or connector.connect(...)
@@ -158,8 +163,10 @@ class FakeSnowflakeServer:
                 "command": "UPLOAD",
                 "src_locations": [match["source"]],
                 "parallel": 1,
-                "overwrite": "OVERWRITE = TRUE" in sql.upper(),
-                "autoCompress": False,
+                # Snowflake's PUT defaults: OVERWRITE = FALSE, AUTO_COMPRESS = TRUE
+                # (the connector gzips the file then, and the stage holds <name>.gz).
+                "overwrite": _option(sql, "OVERWRITE", default=False),
+                "autoCompress": _option(sql, "AUTO_COMPRESS", default=True),
                 "sourceCompression": "none",
                 "encryptionMaterial": None,
                 "stageInfo": {
@@ -201,6 +208,12 @@ class FakeSnowflakeServer:
         if self.on_statement is not None:
             return self.on_statement(sql, values)
         return [{"status": "Statement executed successfully."}]
+
+
+def _option(sql: str, name: str, *, default: bool) -> bool:
+    """A boolean option of a statement (`NAME = TRUE|FALSE`, any case and spacing)."""
+    match = re.search(rf"\b{name}\s*=\s*(TRUE|FALSE)\b", _code(sql), re.IGNORECASE)
+    return default if match is None else match[1].upper() == "TRUE"
 
 
 def _result(rows: Rows) -> dict[str, Any]:

@@ -2,15 +2,19 @@
 
 A real MLflow server cannot be told to answer 503 twice, to lose the answer to a
 runs/create it has carried out, or to answer garbage; this proxy does exactly that, for
-the requests a rule matches, and forwards everything else unchanged (method, path,
-body, Content-Type), so every answer that is not injected is the real server's.
+the requests a rule matches, and forwards everything else unchanged (method, path, body
+and the headers Content-Type, Content-Encoding, Accept, Accept-Encoding, Authorization;
+the answer's Content-Type and Content-Encoding come back), so every answer that is not
+injected is the real server's.
 
     proxy = TroubledProxy(mlflow_server.url)
     proxy.add("runs/log-batch", "status", times=2, status=503)
     ...  # point tracking_uri at proxy.url
     proxy.close()
 
-Actions: `status` (answer that status, do not forward), `garbage` (200 with a body that
+Actions: `status` (answer that status with the error_code MLflow's server pairs with it,
+mlflow.exceptions.HTTP_STATUS_TO_ERROR_CODE; a status MLflow never answers is refused
+when the rule is added; do not forward), `garbage` (200 with a body that
 is not JSON, do not forward), `delay` (wait, then forward), `lose_answer` (forward, then
 wait `seconds` before answering: the client times out although the server did the work).
 """
@@ -24,6 +28,18 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
+
+from mlflow.exceptions import HTTP_STATUS_TO_ERROR_CODE
+
+# Request headers passed to the server, and answer headers passed back.
+FORWARDED = (
+    "content-type",
+    "content-encoding",
+    "accept",
+    "accept-encoding",
+    "authorization",
+)
+RETURNED = ("Content-Type", "Content-Encoding")
 
 
 class _Server(ThreadingHTTPServer):
@@ -87,6 +103,11 @@ class TroubledProxy:
 
     def add(self, path: str, action: str, times: int | None = 1, **options) -> Rule:
         rule = Rule(path=path, action=action, times=times, **options)
+        if action == "status" and rule.status not in HTTP_STATUS_TO_ERROR_CODE:
+            raise ValueError(
+                f"MLflow's server never answers {rule.status} (no error_code maps to "
+                f"it); one of {sorted(HTTP_STATUS_TO_ERROR_CODE)}"
+            )
         with self._lock:
             self.rules.append(rule)
         return rule
@@ -109,22 +130,29 @@ class TroubledProxy:
         rule = self._rule(request.path)
         action = rule.action if rule else "forward"
         if action == "status":
-            payload = json.dumps(
-                {"error_code": "TEMPORARILY_UNAVAILABLE", "message": "injected"}
-            ).encode()
-            self._answer(request, seen, rule.status, payload, "application/json")
+            code = HTTP_STATUS_TO_ERROR_CODE[rule.status]
+            payload = json.dumps({"error_code": code, "message": "injected"}).encode()
+            self._answer(
+                request,
+                seen,
+                rule.status,
+                payload,
+                {"Content-Type": "application/json"},
+            )
             return
         if action == "garbage":
-            self._answer(request, seen, 200, b"<html>not json", "text/html")
+            self._answer(
+                request, seen, 200, b"<html>not json", {"Content-Type": "text/html"}
+            )
             return
         if action == "delay":
             time.sleep(rule.seconds)
-        status, payload, kind = self._forward(request, body)
+        status, payload, headers = self._forward(request, body)
         if action == "lose_answer":
             time.sleep(rule.seconds)
-        self._answer(request, seen, status, payload, kind)
+        self._answer(request, seen, status, payload, headers)
 
-    def _forward(self, request, body: bytes) -> tuple[int, bytes, str]:
+    def _forward(self, request, body: bytes) -> tuple[int, bytes, dict[str, str]]:
         target = urlsplit(self.target)
         connection = http.client.HTTPConnection(
             target.hostname, target.port, timeout=60
@@ -132,28 +160,31 @@ class TroubledProxy:
         headers = {
             key: value
             for key, value in request.headers.items()
-            if key.lower() in ("content-type", "accept", "authorization")
+            if key.lower() in FORWARDED
         }
         try:
             connection.request(
                 request.command, request.path, body=body, headers=headers
             )
             response = connection.getresponse()
-            return (
-                response.status,
-                response.read(),
-                response.getheader("Content-Type") or "application/json",
-            )
+            returned = {
+                name: value
+                for name in RETURNED
+                if (value := response.getheader(name)) is not None
+            }
+            returned.setdefault("Content-Type", "application/json")
+            return response.status, response.read(), returned
         finally:
             connection.close()
 
     def _answer(
-        self, request, seen: Seen, status: int, payload: bytes, kind: str
+        self, request, seen: Seen, status: int, payload: bytes, headers: dict[str, str]
     ) -> None:
         seen.answered = status
         try:
             request.send_response(status)
-            request.send_header("Content-Type", kind)
+            for name, value in headers.items():
+                request.send_header(name, value)
             request.send_header("Content-Length", str(len(payload)))
             request.end_headers()
             request.wfile.write(payload)

@@ -33,6 +33,8 @@ EVENT = "@@task "
 # A Python file run in this process before the first task, to stand in for what only
 # Snowflake has (your external functions, the procedure's secret); optional.
 PATCHES_VARIABLE = "KEDRO_SNOWFLAKE_MLOPS_LOCAL_PATCHES"
+# SYSTEM$SET_RETURN_VALUE takes at most 10 kB; the stricter reading of "kB" is used.
+MAX_RETURN_VALUE_BYTES = 10_000
 
 
 def emit(**event: Any) -> None:
@@ -56,17 +58,30 @@ class TaskSystem:
         system = self
 
         def set_return_value(_session: Session, value: str) -> str:
+            # Snowflake: the value may be at most 10 kB (encoded in UTF-8); counted
+            # here as 10,000 bytes, so what passes here passes there too.
+            size = len(value.encode("utf-8"))
+            if size > MAX_RETURN_VALUE_BYTES:
+                raise ValueError(
+                    f"SYSTEM$SET_RETURN_VALUE: {size} bytes from {system.current}; "
+                    f"a task's return value holds at most {MAX_RETURN_VALUE_BYTES}"
+                )
             system.return_values[system.current] = value
             return ""
 
+        # Annotated `str` for Snowpark (it reads the hints); returns None for NULL.
         def get_predecessor_return_value(_session: Session, task_name: str) -> str:
-            name = task_name.rsplit(".", maxsplit=1)[-1].upper()
-            if name not in system.predecessors:
+            # As Snowflake: the bare task name (no database or schema), matched
+            # case-sensitively with the name as created (unquoted: upper case); NULL
+            # when the predecessor set no return value.
+            if "." in task_name or task_name not in system.predecessors:
                 raise ValueError(
-                    f"{name} is not a predecessor of {system.current} "
-                    f"(predecessors: {', '.join(system.predecessors)})"
+                    f"SYSTEM$GET_PREDECESSOR_RETURN_VALUE({task_name!r}): not the "
+                    f"name of a predecessor of {system.current} (predecessors, "
+                    "names without database or schema, case-sensitive: "
+                    f"{', '.join(system.predecessors) or 'none'})"
                 )
-            return system.return_values.get(name, "")
+            return system.return_values.get(task_name)
 
         def get_task_graph_config(_session: Session) -> str:
             return json.dumps(system.config)
@@ -135,8 +150,9 @@ def play(spec: dict[str, Any]) -> int:
     system.register(session)
 
     prefix = manifest["task_prefix"].split(".")[-1]
-    steps = [("ROOT", [])]
-    steps += [(g["name"], g["after"] or ["ROOT"]) for g in manifest["groups"]]
+    root, finalizer = procedure.ROOT, procedure.FINALIZER
+    steps = [(root, [])]
+    steps += [(g["name"], g["after"] or [root]) for g in manifest["groups"]]
     states: dict[str, str] = {}
     for step, after in steps:
         name = f"{prefix}_{step}"
@@ -153,13 +169,13 @@ def play(spec: dict[str, Any]) -> int:
             after=after,
             prefix=prefix,
         )
-    name = f"{prefix}_FINALIZER"
+    name = f"{prefix}_{finalizer}"
     _call(
         session,
         spec["procedure"],
         system,
         name=name,
-        step="FINALIZER",
+        step=finalizer,
         after=[],
         prefix=prefix,
     )

@@ -248,7 +248,14 @@ def run_group(session, manifest, context: TaskContext, workdir: Path, step: str)
 
     group = next(g for g in manifest["groups"] if g["name"] == step)
     predecessor = group["after"][0] if group["after"] else ROOT
-    handed = context.predecessor_return_value(task_name(manifest, predecessor))
+    predecessor_task = task_name(manifest, predecessor)
+    handed = context.predecessor_return_value(predecessor_task)
+    if handed is None:
+        raise RuntimeError(
+            f"{predecessor_task} handed no return value to {task_name(manifest, step)}"
+            " (SYSTEM$GET_PREDECESSOR_RETURN_VALUE is NULL); its procedure sets one"
+            " when it succeeds: check that task's last run"
+        )
     state = json.loads(handed)
     group_id = state["group_id"]
     for relative in group["input_files"]:

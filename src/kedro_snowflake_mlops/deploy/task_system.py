@@ -32,8 +32,11 @@ class TaskContext:
     def set_return_value(self, value: str) -> None:
         self.session.call("system$set_return_value", value)
 
-    def predecessor_return_value(self, task_name: str) -> str:
-        return str(self.session.call("system$get_predecessor_return_value", task_name))
+    def predecessor_return_value(self, task_name: str) -> str | None:
+        """The predecessor's value; None (SQL NULL) when it set none. `task_name` is
+        the bare name as created (no database or schema), case-sensitive."""
+        value = self.session.call("system$get_predecessor_return_value", task_name)
+        return None if value is None else str(value)
 
     def graph_config(self) -> dict[str, Any]:
         config = self.session.call("system$get_task_graph_config")
