@@ -29,6 +29,8 @@ from typing import Any
 from snowflake.snowpark import Session
 from snowflake.snowpark.mock._functions import ColumnEmulator
 
+from .steps import FINALIZER, ROOT
+
 EVENT = "@@task "
 # A Python file run in this process before the first task, to stand in for what only
 # Snowflake has (your external functions, the procedure's secret); optional.
@@ -150,9 +152,8 @@ def play(spec: dict[str, Any]) -> int:
     system.register(session)
 
     prefix = manifest["task_prefix"].split(".")[-1]
-    root, finalizer = procedure.ROOT, procedure.FINALIZER
-    steps = [(root, [])]
-    steps += [(g["name"], g["after"] or [root]) for g in manifest["groups"]]
+    steps = [(ROOT, [])]
+    steps += [(g["name"], g["after"] or [ROOT]) for g in manifest["groups"]]
     states: dict[str, str] = {}
     for step, after in steps:
         name = f"{prefix}_{step}"
@@ -169,13 +170,13 @@ def play(spec: dict[str, Any]) -> int:
             after=after,
             prefix=prefix,
         )
-    name = f"{prefix}_{finalizer}"
+    name = f"{prefix}_{FINALIZER}"
     _call(
         session,
         spec["procedure"],
         system,
         name=name,
-        step=finalizer,
+        step=FINALIZER,
         after=[],
         prefix=prefix,
     )
