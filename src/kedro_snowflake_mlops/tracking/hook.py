@@ -38,7 +38,7 @@ from .background import BackgroundRecorder
 from .config import MlflowConfig, MlflowConfigError, load_mlflow_config
 from .joined_run import JoinedRunTransport, joined_run
 from .recorder import RunRecorder
-from .transport import TrackingError, TrackingTransport
+from .transport import TrackingError, TrackingTransport, policy_failure
 from .values import (
     KEY_RULE,
     SECRET_RULE,
@@ -365,9 +365,8 @@ class MlflowTrackingHook:
             what = f"{'metrics of' if role == 'metrics' else 'artifact'} {dataset_name}"
             reason = f"{type(error).__name__}: {str(error).strip()[:200]}"
             if self.config is not None and self.config.on_failure == "fail":
-                raise TrackingError(
-                    f"MLflow could not log {what}: {reason} (snowflake.mlflow."
-                    "on_failure is `fail`; set it to `warn` to keep running)"
+                raise policy_failure(
+                    f"MLflow could not log {what}: {reason}"
                 ) from error
             logger.warning("MLflow: %s not logged: %s", what, reason)
             self.recorder.not_logged(what)

@@ -31,6 +31,7 @@ from .transport import (
     RunInfo,
     TrackingError,
     TrackingTransport,
+    policy_failure,
     with_retries,
 )
 from .values import Metric
@@ -104,10 +105,7 @@ class RunRecorder:
             self.degraded = True
             reason = f"could not {what}: {_root_cause(error)}"
             self.first_fault = self.first_fault or reason
-            failure = TrackingError(
-                f"MLflow {reason} (snowflake.mlflow.on_failure is `fail`; set it "
-                "to `warn` to keep running when MLflow is away)"
-            )
+            failure = policy_failure(f"MLflow {reason}")
             if self.config.on_failure == "fail":
                 if not final:
                     raise failure from error
