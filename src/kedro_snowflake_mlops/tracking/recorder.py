@@ -229,17 +229,26 @@ class RunRecorder:
             else:
                 self.tally.miss(f"artifact {dataset_name}")
 
-    def finish(self, status: str, end_time_ms: int | None = None) -> str:
+    def finish(
+        self, status: str, end_time_ms: int | None = None, interrupted: bool = False
+    ) -> str:
         """Upload what waits, set the final status (always tried, with every retry);
         returns the line to show the user. Under `fail` a fault is raised after the
-        final status was tried, so that the run is not left RUNNING because of it."""
+        final status was tried, so that the run is not left RUNNING because of it.
+        `interrupted` (Ctrl-C, SIGTERM) changes nothing here: the run is ended in this
+        process, with every retry."""
+        del interrupted
         try:
             line = self._finish(status, end_time_ms or now_ms())
         finally:
-            self.transport.close()
+            self.close()
         if self._failures:
             raise self._failures[0]
         return line
+
+    def close(self) -> None:
+        """Release the transport's local resources (also when the run never started)."""
+        self.transport.close()
 
     def _finish(self, status: str, end_time_ms: int) -> str:
         self._upload_artifacts()
