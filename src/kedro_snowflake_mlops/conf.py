@@ -123,11 +123,6 @@ def _kedro_metadata(project: Path) -> dict[str, Any]:
         ) from None
 
 
-def load_snowflake_block(project: Path, env: str) -> dict[str, Any]:
-    """The merged `snowflake:` config of a project's env."""
-    return read_snowflake_conf(project_config_loader(project, env))
-
-
 def first_line(error: BaseException) -> str:
     """The first line of an error (the connector's first line holds no secret)."""
     return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -97,10 +97,6 @@ class DeployConfig(BaseModel):
         return value
 
     @property
-    def database(self) -> str:
-        return self.procedure.split(".")[0]
-
-    @property
     def schema_name(self) -> str:
         return ".".join(self.procedure.split(".")[:2])
 
