@@ -72,7 +72,19 @@ TRACKING_URI_SCHEMES = (
     "mssql",
     "databricks",
 )
+SQLITE_PREFIX = "sqlite:///"
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9.-]*)(?:\+[A-Za-z0-9_.-]+)?:")
+
+
+def sqlite_path(tracking_uri: str) -> str | None:
+    """The database path of a `sqlite:///<path>[?options]` URI, as written; None for
+    other URIs and for an in-memory database."""
+    if not tracking_uri.startswith(SQLITE_PREFIX):
+        return None
+    database = tracking_uri[len(SQLITE_PREFIX) :].split("?", 1)[0]
+    if not database or database == ":memory:":
+        return None
+    return database
 
 
 def tracking_uri_problem(uri: str) -> str | None:
@@ -203,12 +215,11 @@ class MlflowConfig(BaseModel):
 
     def resolved_tracking_uri(self, project_path: Path) -> str:
         """A relative sqlite path is relative to the project root, not the shell's cwd."""
-        prefix = "sqlite:///"
-        if self.tracking_uri.startswith(prefix):
-            database = self.tracking_uri[len(prefix) :]
-            if database and not database.startswith("/") and database != ":memory:":
-                return f"{prefix}{(project_path / database).resolve()}"
-        return self.tracking_uri
+        database = sqlite_path(self.tracking_uri)
+        if database is None or database.startswith("/"):
+            return self.tracking_uri
+        options = self.tracking_uri[len(SQLITE_PREFIX) + len(database) :]
+        return f"{SQLITE_PREFIX}{(project_path / database).resolve()}{options}"
 
 
 def _stage_of(location: str) -> str:

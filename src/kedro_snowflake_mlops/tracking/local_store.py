@@ -24,10 +24,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from .config import sqlite_path
 from .transport import TrackingError, is_transient
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-_PREFIX = "sqlite:///"
 
 
 class StoreProblem(TrackingError):
@@ -37,12 +37,8 @@ class StoreProblem(TrackingError):
 
 def sqlite_file(tracking_uri: str) -> Path | None:
     """The database file of a `sqlite:///<path>` URI (None for other URIs)."""
-    if not tracking_uri.startswith(_PREFIX):
-        return None
-    database = tracking_uri[len(_PREFIX) :].split("?", 1)[0]
-    if not database or database == ":memory:":
-        return None
-    return Path(database)
+    database = sqlite_path(tracking_uri)
+    return None if database is None else Path(database)
 
 
 def _lock(handle: IO) -> None:
