@@ -47,7 +47,7 @@ from support.baking import BakedProject, bake, clean_env
 from support.external_functions import ExternalFunctionEmulator, ExternalFunctionError
 from support.hook_rendering import REPO, render_hook
 
-from kedro_snowflake_mlops.conf import load_snowflake_block
+from kedro_snowflake_mlops.conf import project_config_loader, read_snowflake_conf
 
 TEN_KB = "A" * 10_240
 GUID = "8f1b2c3d-1234-4abc-9def-0123456789ab"
@@ -381,8 +381,8 @@ LEAKED = "the-value-of-the-environment-variable"
 def mlflow_block(project: Path) -> dict:
     """`snowflake.mlflow` as `kedro run` reads it: the project's own config loader (its
     settings: the soft merge of envs), offline and with `--env snowflake` alike."""
-    offline = load_snowflake_block(project, "local")["mlflow"]
-    online = load_snowflake_block(project, "snowflake")["mlflow"]
+    offline = read_snowflake_conf(project_config_loader(project, "local"))["mlflow"]
+    online = read_snowflake_conf(project_config_loader(project, "snowflake"))["mlflow"]
     assert online["experiment_name"] == offline["experiment_name"]
     return offline
 

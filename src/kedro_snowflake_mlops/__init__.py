@@ -19,12 +19,14 @@ if logging.getLogger(__name__).level == logging.NOTSET:
     logging.getLogger(__name__).setLevel(logging.INFO)
 
 # Kedro 1.7 registers its config resolvers through an OmegaConf call that OmegaConf 2.4
-# deprecates; each `kedro run` would print the same 15-line warning four times. It is
-# Kedro's to change, and nothing a project can act on.
+# deprecates, and every `kedro run` would print the same 15-line warning four times.
+# Only Kedro's own calls are silenced: there is nothing in your project to change for
+# them. Your own code calling register_new_resolver() still gets the warning.
 warnings.filterwarnings(
     "ignore",
     message=r"register_new_resolver\(\) is deprecated",
     category=UserWarning,
+    module=r"kedro\.",
 )
 
 __all__ = ["MlflowTrackingHook", "SnowparkSessionHook", "__version__"]

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import click
 
 SECTIONS = ("session", "mlflow", "deploy")
+
+# One part of a Snowflake name: an unquoted identifier (letters, digits, _ and $). Names
+# built from these go into SQL text safely: they cannot end or change a statement.
+UNQUOTED_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_$]*"
+# database.schema.name
+QUALIFIED_NAME = "^" + r"\.".join([UNQUOTED_IDENTIFIER] * 3) + "$"
 
 
 class UserFacingError(click.ClickException):
@@ -39,6 +46,61 @@ def did_you_mean(key: str, known: Iterable[str]) -> str:
     """` (did you mean `mlflow`?)` for a near miss, else an empty string."""
     close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
     return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One problem pydantic found in a block of conf/, in the words our messages use."""
+
+    key: str  # the full key, e.g. snowflake.mlflow.retry.attempts
+    field: str  # the key inside the block, e.g. retry.attempts ("" for the block)
+    top: str  # the block's own key it is under, e.g. retry
+    kind: str  # pydantic's error type: missing, extra_forbidden, ...
+    rule: str  # what pydantic says, without its "Value error, " prefix
+    value: Any  # what was given
+    known: tuple[str, ...] = ()  # for an unknown key: the keys allowed where it is
+    suggestion: str = ""  # for an unknown key: ` (did you mean `x`?)` or ""
+
+
+def field_problems(
+    errors: Iterable[Mapping[str, Any]], where: str, model: Any
+) -> list[FieldProblem]:
+    """pydantic's `ValidationError.errors()` for `model`, validated from the block at
+    `where` (e.g. snowflake.mlflow), as FieldProblems."""
+    problems = []
+    for error in errors:
+        location = tuple(str(part) for part in error["loc"])
+        field = ".".join(location)
+        known: tuple[str, ...] = ()
+        suggestion = ""
+        if error["type"] == "extra_forbidden":
+            known = _known_keys(model, location[:-1])
+            suggestion = did_you_mean(location[-1], known)
+        problems.append(
+            FieldProblem(
+                key=f"{where}.{field}" if field else where,
+                field=field,
+                top=location[0] if location else "",
+                kind=error["type"],
+                rule=str(error["msg"]).removeprefix("Value error, "),
+                value=error.get("input"),
+                known=known,
+                suggestion=suggestion,
+            )
+        )
+    return problems
+
+
+def _known_keys(model: Any, location: tuple[str, ...]) -> tuple[str, ...]:
+    """The keys allowed at `location` (a key of `model`, its key, ...) in the schema."""
+    for part in location:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return ()
+        candidates = [field.annotation, *get_args(field.annotation)]
+        model = next((c for c in candidates if hasattr(c, "model_fields")), None)
+    fields = getattr(model, "model_fields", {})
+    return tuple(field.alias or name for name, field in fields.items())
 
 
 # `scheme://user:password@host`: the user-info part of any URL in a message.
@@ -121,11 +183,6 @@ def _kedro_metadata(project: Path) -> dict[str, Any]:
             f"{pyproject}: no readable [tool.kedro] table ({error}). Fix: run this in "
             "a Kedro project folder"
         ) from None
-
-
-def load_snowflake_block(project: Path, env: str) -> dict[str, Any]:
-    """The merged `snowflake:` config of a project's env."""
-    return read_snowflake_conf(project_config_loader(project, env))
 
 
 def first_line(error: BaseException) -> str:

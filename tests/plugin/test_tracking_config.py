@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kedro_snowflake_mlops.conf import load_snowflake_block
+from kedro_snowflake_mlops.conf import project_config_loader, read_snowflake_conf
 from kedro_snowflake_mlops.tracking.config import (
     FUNCTION_KEYS,
     MlflowConfig,
@@ -75,7 +75,8 @@ def test_the_snowflake_env_switches_to_external_functions(block, shipped):
 )
 def test_kedro_merges_the_env_over_base(demo_project, env, transport):
     """Through Kedro's own config loader, with the project's settings (soft merge)."""
-    config = load_mlflow_config(load_snowflake_block(demo_project, env))
+    block = read_snowflake_conf(project_config_loader(demo_project, env))
+    config = load_mlflow_config(block)
     assert config.transport == transport
     assert config.functions.run_create.endswith(".mlflow_run_create")
 

@@ -17,7 +17,6 @@ from kedro_snowflake_mlops.tracking.values import (
     key_problem,
     looks_secret,
     metric_value,
-    metrics_from,
     prepare_params,
     prepare_tags,
     read_metrics,
@@ -67,10 +66,11 @@ def test_key_rules_follow_mlflow():
 
 
 def test_metrics_from_a_dict_flatten_and_keep_non_finite_numbers():
-    metrics, skipped = metrics_from(
+    read = read_metrics(
         "model_metrics",
         {"r2": 0.9, "counts": {"rows": 10}, "flag": True, "nan": math.nan, "name": "x"},
     )
+    metrics, skipped = read.metrics, list(read.skipped)
     as_dict = {metric.key: metric.value for metric in metrics}
     assert as_dict["r2"] == 0.9
     assert as_dict["counts.rows"] == 10.0
@@ -80,7 +80,7 @@ def test_metrics_from_a_dict_flatten_and_keep_non_finite_numbers():
 
 
 def test_a_single_number_is_named_after_its_dataset():
-    metrics, _ = metrics_from("accuracy", 0.5)
+    metrics = read_metrics("accuracy", 0.5).metrics
     assert [(metric.key, metric.value) for metric in metrics] == [("accuracy", 0.5)]
 
 

@@ -13,13 +13,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..conf import ConfigError
+from ..conf import (
+    QUALIFIED_NAME,
+    UNQUOTED_IDENTIFIER,
+    ConfigError,
+    FieldProblem,
+    field_problems,
+)
 
-_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_$]*"
-QUALIFIED_NAME = "^" + r"\.".join([_IDENTIFIER] * 3) + "$"
-IDENTIFIER = f"^{_IDENTIFIER}$"
+IDENTIFIER = f"^{UNQUOTED_IDENTIFIER}$"
 # A stage and a folder in it: @DB.SCHEMA.STAGE or @DB.SCHEMA.STAGE/some/folder.
-STAGE_LOCATION = "^@" + r"\.".join([_IDENTIFIER] * 3) + r"(?:/[A-Za-z0-9_.-]+)*/?$"
+STAGE_LOCATION = (
+    "^@" + r"\.".join([UNQUOTED_IDENTIFIER] * 3) + r"(?:/[A-Za-z0-9_.-]+)*/?$"
+)
 # A conda package of Snowflake's channel, optionally pinned: pandas, pandas==2.2.3,
 # scikit-learn>=1.4. PACKAGES takes them as string literals.
 PACKAGE_SPEC = re.compile(
@@ -97,28 +103,21 @@ class DeployConfig(BaseModel):
         return value
 
     @property
-    def database(self) -> str:
-        return self.procedure.split(".")[0]
-
-    @property
     def schema_name(self) -> str:
         return ".".join(self.procedure.split(".")[:2])
 
 
-def _describe(error: dict[str, Any]) -> str:
-    location = ".".join(str(part) for part in error["loc"])
-    key = f"snowflake.deploy.{location}" if location else "snowflake.deploy"
-    top = str(error["loc"][0]) if error["loc"] else ""
-    if error["type"] == "missing":
-        problem = "is missing"
-    elif error["type"] == "extra_forbidden":
-        problem = "is not a known key"
+def _describe(problem: FieldProblem) -> str:
+    if problem.kind == "missing":
+        what = "is missing"
+    elif problem.kind == "extra_forbidden":
+        what = "is not a known key"
     else:
-        shown = error.get("input")
+        shown = problem.value
         got = f" (got {shown!r})" if isinstance(shown, str | int | float) else ""
-        problem = f"{str(error['msg']).removeprefix('Value error, ')}{got}"
-    fix = _FIXES.get(top, f"use only {', '.join(DeployConfig.model_fields)}")
-    return f"{key} {problem}; fix: {fix}"
+        what = f"{problem.rule}{got}"
+    fix = _FIXES.get(problem.top, f"use only {', '.join(DeployConfig.model_fields)}")
+    return f"{problem.key} {what}; fix: {fix}"
 
 
 def load_deploy_config(snowflake_block: dict[str, Any] | None) -> DeployConfig:
@@ -133,6 +132,5 @@ def load_deploy_config(snowflake_block: dict[str, Any] | None) -> DeployConfig:
     try:
         return DeployConfig.model_validate(block)
     except ValidationError as error:
-        raise DeployConfigError(
-            "\n".join(_describe(detail) for detail in error.errors())
-        ) from None
+        problems = field_problems(error.errors(), "snowflake.deploy", DeployConfig)
+        raise DeployConfigError("\n".join(map(_describe, problems))) from None

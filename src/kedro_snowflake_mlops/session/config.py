@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..conf import ConfigError, did_you_mean
+from ..conf import ConfigError, FieldProblem, field_problems
 
 # Where each credential comes from in the generated conf/snowflake/credentials.yml.
 ENV_VARIABLES = {
@@ -140,32 +140,29 @@ def connection_parameters(
     return {key: value for key, value in parameters.items() if value is not None}
 
 
-def _describe(detail: dict[str, Any], where: str, known: tuple[str, ...]) -> str:
-    """One pydantic error as `<where>.<field>: <rule> (got ...). Fix: ...`."""
-    field = ".".join(str(part) for part in detail["loc"])
-    key = f"{where}.{field}" if field else where
-    message = str(detail["msg"]).removeprefix("Value error, ")
-    if field in SHOWN_VALUES and isinstance(detail.get("input"), (str, int, float)):
-        message += f" (got {detail['input']!r})"
-    variable = ENV_VARIABLES.get(field)
-    if detail.get("type") == "extra_forbidden":
-        fix = f"remove it or correct its name{did_you_mean(field, known)}"
+def _describe(problem: FieldProblem) -> str:
+    """One problem as `<where>.<field>: <rule> (got ...). Fix: ...`."""
+    message = problem.rule
+    if problem.field in SHOWN_VALUES and isinstance(problem.value, (str, int, float)):
+        message += f" (got {problem.value!r})"
+    variable = ENV_VARIABLES.get(problem.field)
+    if problem.kind == "extra_forbidden":
+        fix = f"remove it or correct its name{problem.suggestion}"
     elif variable:
         fix = f"export {variable}"
-    elif not field and where.startswith("credentials"):
+    elif not problem.field and problem.key.startswith("credentials"):
         fix = f"export {SECRET_VARIABLES} (one of them)"
     else:
         fix = "correct it in conf/<env>/snowflake.yml"
-    return f"{key}: {message}. Fix: {fix}"
+    return f"{problem.key}: {message}. Fix: {fix}"
 
 
 def _validate(model: type[BaseModel], block: Any, where: str) -> Any:
-    known = tuple(field.alias or name for name, field in model.model_fields.items())
     try:
         return model.model_validate(block if block is not None else {})
     except ValidationError as error:
-        problems = [_describe(detail, where, known) for detail in error.errors()]
-        raise SessionConfigError("\n".join(problems)) from None
+        problems = field_problems(error.errors(), where, model)
+        raise SessionConfigError("\n".join(map(_describe, problems))) from None
 
 
 def load_session_config(block: dict[str, Any] | None) -> SessionConfig:

@@ -28,7 +28,7 @@ from ..conf import without_credentials
 from .config import MlflowConfig
 from .direct import client_environment
 from .recorder import Tally, now_ms, summary_line
-from .transport import TrackingError
+from .transport import TrackingError, policy_failure
 from .values import Metric
 from .worker import ANSWER_PREFIX
 
@@ -190,10 +190,7 @@ class BackgroundRecorder:
 
     def _worker_failed(self) -> None:
         if self.config.on_failure == "fail":
-            raise TrackingError(
-                f"MLflow tracking failed: {self.gone} (snowflake.mlflow.on_failure is "
-                "`fail`; set it to `warn` to keep running when MLflow is away)"
-            )
+            raise policy_failure(f"MLflow tracking failed: {self.gone}")
 
     def start(
         self, run_name: str, tags: dict[str, str], params: dict[str, str]
@@ -248,10 +245,7 @@ class BackgroundRecorder:
         line = summary_line(self.run_id or "(unknown)", self.tally, None)
         line = f"{line}; NOT logged: {', '.join(self.tally.missed)} because {self.gone}"
         if self.config.on_failure == "fail":
-            raise TrackingError(
-                f"{line} (snowflake.mlflow.on_failure is `fail`; set it to `warn` to "
-                "keep running when MLflow is away)"
-            )
+            raise policy_failure(line)
         return without_credentials(line)
 
     def close(self, wait: bool = True) -> None:

@@ -10,22 +10,29 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..conf import ConfigError, did_you_mean, without_credentials
+from ..conf import (
+    QUALIFIED_NAME,
+    UNQUOTED_IDENTIFIER,
+    ConfigError,
+    FieldProblem,
+    field_problems,
+    without_credentials,
+)
 from .contract import FUNCTION_KEYS
 
-# One part of a Snowflake name: unquoted identifier (letters, digits, _ and $).
-_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_$]*"
-QUALIFIED_NAME = "^" + r"\.".join([_IDENTIFIER] * 3) + "$"
 # @name, @schema.name or @db.schema.name, optionally followed by a /path. The location
 # becomes text of PUT and COPY FILES statements (they take no bind variables), so the
 # path may only hold characters that cannot end or change the statement.
 STAGE_NAME = (
-    "^@" + rf"(?:{_IDENTIFIER}\.)?" * 2 + _IDENTIFIER + "(?:/[A-Za-z0-9._/-]*)?$"
+    "^@"
+    + rf"(?:{UNQUOTED_IDENTIFIER}\.)?" * 2
+    + UNQUOTED_IDENTIFIER
+    + "(?:/[A-Za-z0-9._/-]*)?$"
 )
 
 
@@ -65,7 +72,19 @@ TRACKING_URI_SCHEMES = (
     "mssql",
     "databricks",
 )
+SQLITE_PREFIX = "sqlite:///"
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9.-]*)(?:\+[A-Za-z0-9_.-]+)?:")
+
+
+def sqlite_path(tracking_uri: str) -> str | None:
+    """The database path of a `sqlite:///<path>[?options]` URI, as written; None for
+    other URIs and for an in-memory database."""
+    if not tracking_uri.startswith(SQLITE_PREFIX):
+        return None
+    database = tracking_uri[len(SQLITE_PREFIX) :].split("?", 1)[0]
+    if not database or database == ":memory:":
+        return None
+    return database
 
 
 def tracking_uri_problem(uri: str) -> str | None:
@@ -196,12 +215,11 @@ class MlflowConfig(BaseModel):
 
     def resolved_tracking_uri(self, project_path: Path) -> str:
         """A relative sqlite path is relative to the project root, not the shell's cwd."""
-        prefix = "sqlite:///"
-        if self.tracking_uri.startswith(prefix):
-            database = self.tracking_uri[len(prefix) :]
-            if database and not database.startswith("/") and database != ":memory:":
-                return f"{prefix}{(project_path / database).resolve()}"
-        return self.tracking_uri
+        database = sqlite_path(self.tracking_uri)
+        if database is None or database.startswith("/"):
+            return self.tracking_uri
+        options = self.tracking_uri[len(SQLITE_PREFIX) + len(database) :]
+        return f"{SQLITE_PREFIX}{(project_path / database).resolve()}{options}"
 
 
 def _stage_of(location: str) -> str:
@@ -209,37 +227,18 @@ def _stage_of(location: str) -> str:
     return location.lstrip("@").split("/", 1)[0].upper()
 
 
-def _known_keys(location: tuple) -> tuple[str, ...]:
-    """The keys allowed at `location` (the parent of a refused key) in the schema."""
-    model: Any = MlflowConfig
-    for part in location:
-        field = getattr(model, "model_fields", {}).get(str(part))
-        if field is None:
-            return ()
-        candidates = [field.annotation, *get_args(field.annotation)]
-        model = next((c for c in candidates if hasattr(c, "model_fields")), None)
-    return tuple(getattr(model, "model_fields", {}))
-
-
-def _describe(error: dict[str, Any]) -> str:
-    location = ".".join(str(part) for part in error["loc"])
-    key = f"snowflake.mlflow.{location}" if location else "snowflake.mlflow"
-    top = str(error["loc"][0]) if error["loc"] else ""
-    if error["type"] == "missing":
-        problem = "is missing"
-    elif error["type"] == "extra_forbidden":
-        known = _known_keys(tuple(error["loc"][:-1]))
-        problem = (
-            f"is not a known key{did_you_mean(error['loc'][-1], known)} "
-            f"(got {error['input']!r})"
-        )
-        fix = f"remove it or correct its name; the keys here are {', '.join(known)}"
-        return without_credentials(f"{key} {problem}; fix: {fix}")
+def _describe(problem: FieldProblem) -> str:
+    if problem.kind == "extra_forbidden":
+        what = f"is not a known key{problem.suggestion} (got {problem.value!r})"
+        known = ", ".join(problem.known)
+        fix = f"remove it or correct its name; the keys here are {known}"
     else:
-        message = str(error["msg"]).removeprefix("Value error, ")
-        problem = f"{message} (got {error['input']!r})"
-    fix = _FIXES.get(top, "see conf/base/snowflake.yml")
-    return without_credentials(f"{key} {problem}; fix: {fix}")
+        if problem.kind == "missing":
+            what = "is missing"
+        else:
+            what = f"{problem.rule} (got {problem.value!r})"
+        fix = _FIXES.get(problem.top, "see conf/base/snowflake.yml")
+    return without_credentials(f"{problem.key} {what}; fix: {fix}")
 
 
 def load_mlflow_config(snowflake_block: dict[str, Any] | None) -> MlflowConfig:
@@ -253,5 +252,6 @@ def load_mlflow_config(snowflake_block: dict[str, Any] | None) -> MlflowConfig:
     try:
         return MlflowConfig.model_validate(block)
     except ValidationError as error:
-        lines = [_describe(detail) for detail in error.errors()]
+        problems = field_problems(error.errors(), "snowflake.mlflow", MlflowConfig)
+        lines = [_describe(problem) for problem in problems]
         raise MlflowConfigError("\n".join(lines)) from None

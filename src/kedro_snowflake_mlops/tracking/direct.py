@@ -24,6 +24,7 @@ from .transport import (
     ExperimentNotFoundError,
     RunInfo,
     TrackingTransport,
+    is_transient,
 )
 from .values import Metric
 
@@ -126,8 +127,8 @@ class DirectTransport(TrackingTransport):
             try:
                 return MlflowClient(tracking_uri=self.tracking_uri)
             except Exception as error:
-                if "database is locked" in str(error):
-                    raise  # another process writes: transient, tried again
+                if is_transient(error):
+                    raise  # another process writes: tried again
                 # Only now look closer (it costs MLflow's schema scan): a store left
                 # half-created is moved aside and a new one made; otherwise say why.
                 note = self._diagnose(database, error)

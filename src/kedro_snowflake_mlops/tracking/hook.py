@@ -38,7 +38,7 @@ from .background import BackgroundRecorder
 from .config import MlflowConfig, MlflowConfigError, load_mlflow_config
 from .joined_run import JoinedRunTransport, joined_run
 from .recorder import RunRecorder
-from .transport import TrackingError, TrackingTransport
+from .transport import TrackingError, TrackingTransport, policy_failure
 from .values import (
     KEY_RULE,
     SECRET_RULE,
@@ -205,13 +205,21 @@ class MlflowTrackingHook:
         self.parameters = dict(parameters.get("parameters") or {})
 
     def _role(self, dataset_name: str) -> str | None:
-        """`metrics`, `artifact` or None, from the dataset object's own metadata."""
-        if dataset_name in self.roles:
-            return self.roles[dataset_name]
+        """`metrics`, `artifact` or None, from the dataset object's own metadata (read
+        once per dataset; the pipeline's datasets are read before the first node)."""
+        if dataset_name not in self.roles:
+            problem = self._read_role(dataset_name)
+            if problem:
+                raise MlflowConfigError(problem)
+        return self.roles[dataset_name]
+
+    def _read_role(self, dataset_name: str) -> str | None:
+        """Note the dataset's role in self.roles; what is wrong with its metadata (it
+        then has no role), or None."""
         metadata = getattr(self._dataset(dataset_name), "metadata", None)
         problem = metadata_problem(dataset_name, metadata)
         if problem:
-            raise MlflowConfigError(problem)
+            return problem
         role = metadata.get("mlflow") if isinstance(metadata, Mapping) else None
         if role is not None and role not in ROLES:
             near = difflib.get_close_matches(str(role), ROLES, n=1)
@@ -224,7 +232,7 @@ class MlflowTrackingHook:
             )
             role = None
         self.roles[dataset_name] = role
-        return role
+        return None
 
     def _dataset(self, dataset_name: str) -> Any:
         try:
@@ -235,15 +243,15 @@ class MlflowTrackingHook:
             return None
 
     def _check_metadata(self, pipeline: Any) -> None:
-        """Refuse metadata in the wrong shape before the first node runs."""
+        """Read each dataset's role, and refuse metadata in the wrong shape, before the
+        first node runs."""
         if pipeline is None or self.catalog is None:
             return
-        problems = []
-        for name in sorted(pipeline.datasets()):
-            metadata = getattr(self._dataset(name), "metadata", None)
-            problem = metadata_problem(name, metadata)
-            if problem:
-                problems.append(problem)
+        problems = [
+            problem
+            for name in sorted(pipeline.datasets())
+            if (problem := self._read_role(name))
+        ]
         if problems:
             raise MlflowConfigError("\n".join(problems))
 
@@ -277,11 +285,11 @@ class MlflowTrackingHook:
                 params=prepared.values,
             )
         except BaseException:
-            # No run (on_failure: fail, or a missing experiment): nothing to close.
+            # No run (on_failure: fail, or a missing experiment): nothing to end; the
+            # worker or the transport is released.
             self.recorder = None
             self._disarm()
-            if isinstance(recorder, BackgroundRecorder):
-                recorder.close()
+            recorder.close()
             raise
 
     def _transport(self, joined) -> TrackingTransport:
@@ -334,7 +342,7 @@ class MlflowTrackingHook:
             "kedro.version": run_params.get("kedro_version"),
             "mlflow.source.git.commit": git_sha(self.project_path),
             "snowflake.session_mode": self.session_block.get("mode"),
-            "tracking.transport": self.config.transport if self.config else None,
+            "tracking.transport": self.config.transport,
         }
         if self.session_block.get("mode") == "snowflake":
             for key in ("role", "warehouse", "database", "schema"):
@@ -346,14 +354,14 @@ class MlflowTrackingHook:
         if self.recorder is None or os.getpid() != self._owner_pid:
             return
         with self._lock:
-            if self._role(dataset_name) is not None:
-                self._log(dataset_name, data)
+            role = self._role(dataset_name)
+            if role is not None:
+                self._log(dataset_name, role, data)
 
-    def _log(self, dataset_name: str, data: Any) -> None:
+    def _log(self, dataset_name: str, role: str, data: Any) -> None:
         """Hand one dataset's data to MLflow. Under `warn`, nothing here can stop the
         pipeline: an unexpected problem with the data is named and skipped."""
         self.logged.add(dataset_name)
-        role = self._role(dataset_name)
         try:
             if role == "metrics":
                 self._log_metrics(dataset_name, data)
@@ -365,9 +373,8 @@ class MlflowTrackingHook:
             what = f"{'metrics of' if role == 'metrics' else 'artifact'} {dataset_name}"
             reason = f"{type(error).__name__}: {str(error).strip()[:200]}"
             if self.config is not None and self.config.on_failure == "fail":
-                raise TrackingError(
-                    f"MLflow could not log {what}: {reason} (snowflake.mlflow."
-                    "on_failure is `fail`; set it to `warn` to keep running)"
+                raise policy_failure(
+                    f"MLflow could not log {what}: {reason}"
                 ) from error
             logger.warning("MLflow: %s not logged: %s", what, reason)
             self.recorder.not_logged(what)
@@ -410,14 +417,15 @@ class MlflowTrackingHook:
         """Datasets saved in other processes (ParallelRunner) never reached this
         instance's after_dataset_saved; read this run's outputs back from the catalog."""
         for name in sorted(outputs - self.logged):
-            if self._role(name) is None:
+            role = self._role(name)
+            if role is None:
                 continue
             try:
                 data = self.catalog.load(name)
             except Exception as error:  # not saved (optional output, failed earlier)
                 logger.debug("MLflow: %s not read back: %s", name, error)
                 continue
-            self._log(name, data)
+            self._log(name, role, data)
 
     @hook_impl
     def after_pipeline_run(self, pipeline) -> None:
@@ -443,10 +451,7 @@ class MlflowTrackingHook:
         recorder, self.recorder = self.recorder, None
         self._disarm()
         try:
-            if isinstance(recorder, BackgroundRecorder):
-                line = recorder.finish(status, interrupted=interrupted)
-            else:
-                line = recorder.finish(status)
+            line = recorder.finish(status, interrupted=interrupted)
         finally:
             if self._scratch is not None:
                 self._scratch.cleanup()

@@ -24,10 +24,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from .transport import TrackingError
+from .config import sqlite_path
+from .transport import TrackingError, is_transient
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-_PREFIX = "sqlite:///"
 
 
 class StoreProblem(TrackingError):
@@ -37,12 +37,8 @@ class StoreProblem(TrackingError):
 
 def sqlite_file(tracking_uri: str) -> Path | None:
     """The database file of a `sqlite:///<path>` URI (None for other URIs)."""
-    if not tracking_uri.startswith(_PREFIX):
-        return None
-    database = tracking_uri[len(_PREFIX) :].split("?", 1)[0]
-    if not database or database == ":memory:":
-        return None
-    return Path(database)
+    database = sqlite_path(tracking_uri)
+    return None if database is None else Path(database)
 
 
 def _lock(handle: IO) -> None:
@@ -156,18 +152,18 @@ def _schema(database: Path) -> tuple[set[str], str | None, int]:
 
 
 def prepare(database: Path, head_revision: str, mlflow_version: str) -> str | None:
-    """Make an existing database safe for MLflow to open (call under store_lock).
+    """Make an existing database safe for MLflow to open (call under store_lock, on a
+    file check_file accepted).
 
     Returns a note for the user when a half-created database was moved aside;
     StoreProblem when the file is damaged or holds runs of another schema version."""
-    check_file(database)
     if not database.exists() or database.stat().st_size == 0:
         return None
     try:
         tables, revision, runs = _schema(database)
     except sqlite3.DatabaseError as error:
-        if "locked" in str(error):
-            raise  # another process writes: transient, tried again
+        if is_transient(error):
+            raise  # another process writes: tried again
         raise StoreProblem(
             f"{database} is damaged (SQLite: {error}). Fix: {_move_away_fix(database)}"
         ) from error

@@ -31,6 +31,7 @@ from .transport import (
     RunInfo,
     TrackingError,
     TrackingTransport,
+    policy_failure,
     with_retries,
 )
 from .values import Metric
@@ -104,10 +105,7 @@ class RunRecorder:
             self.degraded = True
             reason = f"could not {what}: {_root_cause(error)}"
             self.first_fault = self.first_fault or reason
-            failure = TrackingError(
-                f"MLflow {reason} (snowflake.mlflow.on_failure is `fail`; set it "
-                "to `warn` to keep running when MLflow is away)"
-            )
+            failure = policy_failure(f"MLflow {reason}")
             if self.config.on_failure == "fail":
                 if not final:
                     raise failure from error
@@ -231,17 +229,26 @@ class RunRecorder:
             else:
                 self.tally.miss(f"artifact {dataset_name}")
 
-    def finish(self, status: str, end_time_ms: int | None = None) -> str:
+    def finish(
+        self, status: str, end_time_ms: int | None = None, interrupted: bool = False
+    ) -> str:
         """Upload what waits, set the final status (always tried, with every retry);
         returns the line to show the user. Under `fail` a fault is raised after the
-        final status was tried, so that the run is not left RUNNING because of it."""
+        final status was tried, so that the run is not left RUNNING because of it.
+        `interrupted` (Ctrl-C, SIGTERM) changes nothing here: the run is ended in this
+        process, with every retry."""
+        del interrupted
         try:
             line = self._finish(status, end_time_ms or now_ms())
         finally:
-            self.transport.close()
+            self.close()
         if self._failures:
             raise self._failures[0]
         return line
+
+    def close(self) -> None:
+        """Release the transport's local resources (also when the run never started)."""
+        self.transport.close()
 
     def _finish(self, status: str, end_time_ms: int) -> str:
         self._upload_artifacts()

@@ -58,6 +58,15 @@ class TrackingError(UserFacingError, RuntimeError):
         super().__init__(without_credentials(message))
 
 
+def policy_failure(message: str) -> TrackingError:
+    """What stops a `kedro run` under `on_failure: fail`: the fault, then the setting
+    that made it stop the run and how to keep running instead."""
+    return TrackingError(
+        f"{message} (snowflake.mlflow.on_failure is `fail`; set it to `warn` to keep "
+        "running when MLflow is away)"
+    )
+
+
 class ExperimentNotFoundError(TrackingError):
     """The configured experiment does not exist and may not be created here."""
 

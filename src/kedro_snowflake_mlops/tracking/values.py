@@ -235,9 +235,3 @@ def read_metrics(dataset_name: str, data: object) -> MetricsRead:
             continue
         read.metrics.append(Metric(key=key, value=number))
     return read
-
-
-def metrics_from(dataset_name: str, data: object) -> tuple[list[Metric], list[str]]:
-    """read_metrics() as (metrics, skipped keys)."""
-    read = read_metrics(dataset_name, data)
-    return read.metrics, list(read.skipped)

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .config import MlflowConfig
-from .direct import DirectTransport, client_environment
+from .direct import DirectTransport
 from .recorder import RunRecorder
 from .transport import ExperimentNotFoundError
 from .values import Metric
@@ -215,8 +215,8 @@ def main() -> int:
         opening = inbox.get()
         if opening is _END:
             return 0
-        config = MlflowConfig.model_validate(opening["config"])
-        os.environ.update(client_environment(config.timeout_seconds))
+        # The MLflow client settings (client_environment) came with this process's
+        # environment, from background.py.
         worker = Worker(opening, answers, ending)
         worker.transport.open()  # import MLflow, open the store: the pipeline runs
         while not worker.finished:
