@@ -26,7 +26,6 @@ Run:  python benchmarks/tracking_statements.py
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import os
 import re
@@ -49,13 +48,9 @@ from kedro.framework.session import KedroSession  # noqa: E402
 from kedro.framework.startup import bootstrap_project  # noqa: E402
 from snowflake.snowpark import Session  # noqa: E402
 from snowflake.snowpark.functions import call_function, col  # noqa: E402
-from snowflake.snowpark.mock import patch  # noqa: E402
-from snowflake.snowpark.mock._functions import ColumnEmulator, ColumnType  # noqa: E402
-from snowflake.snowpark.types import VariantType  # noqa: E402
 from support.external_functions import ExternalFunctionEmulator  # noqa: E402
 from support.mlflow_server import start_mlflow_server, stop_mlflow_server  # noqa: E402
-
-PREFIX = "demo.demo.mlflow_"  # default answers: database DEMO, schema DEMO
+from support.snowpark_functions import patch_external_functions  # noqa: E402
 
 
 @dataclass
@@ -88,55 +83,6 @@ SCENARIOS = [
 ]
 
 
-class Route:
-    emulator: ExternalFunctionEmulator | None = None
-
-
-def _forward(function: str, *columns: ColumnEmulator) -> ColumnEmulator:
-    rows = [
-        [v.item() if hasattr(v, "item") and not isinstance(v, dict) else v for v in row]
-        for row in zip(*columns, strict=True)
-    ]
-    results = Route.emulator.call(PREFIX + function, rows)
-    return ColumnEmulator(results, sf_type=ColumnType(VariantType(), True))
-
-
-def register_functions() -> None:
-    """The five names, patched to the emulator (Snowpark needs typed parameters)."""
-
-    @patch(PREFIX + "experiment_get_by_name")
-    def _get(name: ColumnEmulator) -> ColumnEmulator:
-        return _forward("experiment_get_by_name", name)
-
-    @patch(PREFIX + "run_create")
-    def _create(
-        a: ColumnEmulator, b: ColumnEmulator, c: ColumnEmulator, d: ColumnEmulator
-    ) -> ColumnEmulator:
-        return _forward("run_create", a, b, c, d)
-
-    @patch(PREFIX + "run_update")
-    def _update(
-        a: ColumnEmulator, b: ColumnEmulator, c: ColumnEmulator
-    ) -> ColumnEmulator:
-        return _forward("run_update", a, b, c)
-
-    @patch(PREFIX + "run_log_metric")
-    def _metric(
-        a: ColumnEmulator,
-        b: ColumnEmulator,
-        c: ColumnEmulator,
-        d: ColumnEmulator,
-        e: ColumnEmulator,
-    ) -> ColumnEmulator:
-        return _forward("run_log_metric", a, b, c, d, e)
-
-    @patch(PREFIX + "run_log_parameter")
-    def _param(
-        a: ColumnEmulator, b: ColumnEmulator, c: ColumnEmulator
-    ) -> ColumnEmulator:
-        return _forward("run_log_parameter", a, b, c)
-
-
 def seed_transport_class(external):
     """The seed's pattern on the same functions: one statement per MLflow call."""
 
@@ -146,7 +92,7 @@ def seed_transport_class(external):
             lookup = frame.select(
                 _call(self.functions.experiment_get_by_name, "NAME").alias("E")
             )
-            experiment = _variant(self.collect(lookup)[0]["E"])
+            experiment = external.variant(self.collect(lookup)[0]["E"])
             frame = self.session.create_dataframe(
                 [[experiment["experiment_id"], run_name, start_time_ms, tags]],
                 ["ID", "NAME", "START", "TAGS"],
@@ -156,7 +102,7 @@ def seed_transport_class(external):
                     "R"
                 )
             )
-            run = _variant(self.collect(created)[0]["R"])
+            run = external.variant(self.collect(created)[0]["R"])
             return external.RunInfo(run["run_id"], experiment["experiment_id"])
 
         def log_batch(self, run, metrics, params, timestamp_ms):
@@ -179,10 +125,6 @@ def seed_transport_class(external):
 
 def _call(function: str, *names: str):
     return call_function(function, *[col(name) for name in names])
-
-
-def _variant(value):
-    return json.loads(value) if isinstance(value, str) else value
 
 
 @contextmanager
@@ -346,8 +288,7 @@ def main() -> int:
         try:
             server.post("experiments/create", {"name": config.experiment_name})
             emulator = ExternalFunctionEmulator(project / "sql", server.url)
-            Route.emulator = emulator
-            register_functions()
+            patch_external_functions(lambda: emulator)
             print(
                 f"{'scenario':<24}{'nodes':>6}{'pattern':>8}"
                 f"{'SQL statements':>16}{'HTTP requests':>15}"
