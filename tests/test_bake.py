@@ -1,7 +1,7 @@
 """Bake the template across a matrix of answers and inspect what comes out.
 
 Fast checks only (no pipeline run): the exact file set, nothing unrendered, every YAML and
-TOML file parses, ruff passes on the generated project, tests included, and the project
+TOML file parses, conf/ and sql/ agree, ruff passes on the generated project, tests included, and the project
 stays thin (the machinery is the plugin's).
 """
 
@@ -16,6 +16,8 @@ import yaml
 from support.baking import REPO_ROOT, bake
 
 import kedro_snowflake_mlops
+from kedro_snowflake_mlops.objects.conf_check import check_project
+from kedro_snowflake_mlops.objects.report import check_sql
 from kedro_snowflake_mlops.tracking.contract import FUNCTION_KEYS
 
 try:
@@ -124,6 +126,15 @@ def test_answers_reach_the_configuration(baked):
     pyproject = tomllib.loads((baked.path / "pyproject.toml").read_text())
     assert pyproject["tool"]["kedro"]["package_name"] == baked.package
     assert pyproject["tool"]["kedro"]["project_name"] == answers["project_name"]
+
+
+def test_conf_and_sql_agree_and_the_hook_printed_what_check_confirms(baked):
+    """The post-generation hook reads sql/ only (quick); conf/ was rendered from the same
+    answers, and here, for every answer set, the whole check holds the two together and
+    lists the same objects the hook listed."""
+    whole = check_project(baked.path)
+    assert [str(finding) for finding in whole.findings] == []
+    assert whole.inventory_table() == check_sql(baked.path).inventory_table()
 
 
 def test_the_project_depends_on_the_plugin_version_that_generated_it(baked):

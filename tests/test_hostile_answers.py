@@ -48,6 +48,7 @@ from support.external_functions import ExternalFunctionEmulator, ExternalFunctio
 from support.hook_rendering import REPO, render_hook
 
 from kedro_snowflake_mlops.conf import project_config_loader, read_snowflake_conf
+from kedro_snowflake_mlops.objects.conf_check import check_project
 
 TEN_KB = "A" * 10_240
 GUID = "8f1b2c3d-1234-4abc-9def-0123456789ab"
@@ -255,7 +256,8 @@ def test_hostile_answer_is_refused_by_field_and_leaves_nothing(
 def test_valid_edge_answer_is_accepted(cookies, answers):
     result = cookies.bake(template=str(REPO), extra_context=answers)
     assert result.exception is None, result.exception
-    assert (result.project_path / "conf" / "base" / "snowflake.yml").is_file()
+    findings = check_project(result.project_path).findings
+    assert [str(finding) for finding in findings] == []
 
 
 def test_empty_project_name_is_refused_by_the_hook(cookies, tmp_path, capfd):

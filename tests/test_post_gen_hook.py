@@ -1,13 +1,17 @@
 """hooks/post_gen_project.py: cloud variants, then the installed plugin's checks of the
-new project, its inventory and next steps, and the opt-in online check that only
+new project's sql/, its inventory and next steps, and the opt-in online check that only
 reports. (Without the plugin: tests/test_bake.py, plain cookiecutter.)"""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import pytest
 from support.hook_rendering import REPO, render_hook
 
 from kedro_snowflake_mlops import generation
+from kedro_snowflake_mlops.objects.conf_check import check_project
 from kedro_snowflake_mlops.tracking.contract import FUNCTION_KEYS
 
 SECRETS = "SNOWFLAKE_PASSWORD=... (or SNOWFLAKE_TOKEN, or SNOWFLAKE_PRIVATE_KEY_FILE)"
@@ -67,7 +71,30 @@ def test_next_steps_always_name_one_secret_to_export(cookies, capfd):
     assert f"  export {SECRETS}\n" in out
 
 
-def test_an_inconsistent_project_fails_with_the_findings(project_copy, capsys):
+def test_inconsistent_scripts_fail_generation_with_the_findings(project_copy, capsys):
+    """The scripts contradict each other: an external function names an API integration
+    that no script creates."""
+    script = project_copy / "sql" / "05_external_functions.sql"
+    text = script.read_text(encoding="utf-8")
+    assert "_MLFLOW_API_INTEGRATION\n" in text
+    script.write_text(
+        text.replace("_MLFLOW_API_INTEGRATION\n", "_MLFLOW_API_INTEGRATION_OLD\n", 1),
+        encoding="utf-8",
+    )
+    assert generation.after_generation(project_copy, {}) == 1
+    err = capsys.readouterr().err
+    assert "inconsistent" in err
+    assert "sql/05_external_functions.sql" in err
+    assert (
+        "DEMO_DEMO_MLFLOW_API_INTEGRATION_OLD, but no script in sql/ creates it" in err
+    )
+
+
+def test_generation_reads_sql_only_and_leaves_conf_to_the_check(project_copy):
+    """The hook reads sql/ without Kedro's config loader, the project's settings.py or
+    pydantic: what keeps `kedro new` quick. A conf/ that disagrees with sql/ is what
+    `kedro snowflake check` reports (tests/plugin/test_validation.py). Run in a fresh
+    Python, as cookiecutter runs the hook, to see what it imports."""
     conf = project_copy / "conf" / "base" / "snowflake.yml"
     conf.write_text(
         conf.read_text(encoding="utf-8").replace(
@@ -75,11 +102,28 @@ def test_an_inconsistent_project_fails_with_the_findings(project_copy, capsys):
         ),
         encoding="utf-8",
     )
-    assert generation.after_generation(project_copy, {}) == 1
-    err = capsys.readouterr().err
-    assert "inconsistent" in err
-    assert "snowflake.mlflow.functions.run_log_metric" in err
-    assert "DEMO.DEMO.MLFLOW_RUN_LOG_METRICS" in err
+    probe = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from kedro_snowflake_mlops.generation import after_generation\n"
+        "code = after_generation(Path.cwd(), {})\n"
+        "heavy = ['kedro', 'omegaconf', 'pydantic', 'click', 'snowflake.snowpark', 'mlflow']\n"
+        "print('IMPORTED', sorted(m for m in heavy if m in sys.modules))\n"
+        "raise SystemExit(code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=project_copy,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "IMPORTED []" in result.stdout
+    assert "DEMO.DEMO.MLFLOW_RUN_LOG_METRIC " in result.stdout
+    assert not list(project_copy.rglob("__pycache__"))
+    findings = [str(finding) for finding in check_project(project_copy).findings]
+    assert any("DEMO.DEMO.MLFLOW_RUN_LOG_METRICS" in line for line in findings)
 
 
 def test_missing_objects_do_not_fail_the_opted_in_online_check(

@@ -1,8 +1,12 @@
-"""What the starter's post-generation hook asks of the plugin: check the new project,
-print its Snowflake objects and the next steps, and (opted in) check an account.
+"""What the starter's post-generation hook asks of the plugin: check the new project's
+sql/, print its Snowflake objects and the next steps, and (opted in) check an account.
 
-Generation fails only when the generated files contradict each other; objects that do
-not exist yet in Snowflake are expected at this point.
+Generation fails only when the generated scripts contradict each other; objects that do
+not exist yet in Snowflake are expected at this point. conf/ is held against sql/ by
+`kedro snowflake check` (the first thing `check --online` does), not here: both were
+rendered from the same answers a moment ago, and reading conf/ the way Kedro does means
+importing Kedro's config loader and the project's settings.py, which would make
+`kedro new` about 40% slower.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from .objects.report import OfflineReport, check_project
+from .objects.report import OfflineReport, check_sql
 
 ONLINE_CHECK_VARIABLE = "SNOWFLAKE_MLOPS_ONLINE_CHECK"
 SECRET_CHOICES = (
@@ -77,9 +81,7 @@ def run_online_check(project: Path) -> None:
 
 def after_generation(project: Path, answers: Mapping) -> int:
     """The post-generation hook's work; returns its exit code."""
-    # Leave no __pycache__ in the new project (reading conf imports its settings.py).
-    sys.dont_write_bytecode = True
-    report = check_project(project)
+    report = check_sql(project)
     if not report.ok:
         print(
             "snowflake-mlops: the generated project is inconsistent; please report "

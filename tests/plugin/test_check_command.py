@@ -26,9 +26,8 @@ from support.snowflake_wire import FakeSnowflakeServer
 
 from kedro_snowflake_mlops.cli.check import check
 from kedro_snowflake_mlops.conf import project_config_loader
-from kedro_snowflake_mlops.objects.expected import ARTIFACT_STAGING_KEY
+from kedro_snowflake_mlops.objects.conf_check import ARTIFACT_STAGING_KEY, check_project
 from kedro_snowflake_mlops.objects.online import check_online, table
-from kedro_snowflake_mlops.objects.report import check_project
 from kedro_snowflake_mlops.session import config as session_config
 
 FAKE_CREDENTIAL = "not-a-real-secret-5d2c"  # recognisable, never a real one

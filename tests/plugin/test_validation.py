@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from kedro_snowflake_mlops.objects.conf_check import check_project
 from kedro_snowflake_mlops.objects.inventory import (
     Inventory,
     SqlSyntaxError,
     read_script,
     split_statements,
-)
-from kedro_snowflake_mlops.objects.report import (
-    check_project,
 )
 
 

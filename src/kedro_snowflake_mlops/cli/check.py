@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
+from ..objects.conf_check import check_project
 from ..objects.online import CheckRow, check_online, table
-from ..objects.report import OfflineReport, check_project
+from ..objects.report import OfflineReport
 from ..project import project_path, real_session_config
 
 

@@ -20,9 +20,9 @@ from typing import Any
 import click
 
 from ..conf import first_line
+from ..objects.conf_check import check_project
 from ..objects.integrations import kept_integration
 from ..objects.online import SHOW_QUERIES, run_query
-from ..objects.report import check_project
 from ..project import project_path, real_session_config
 
 # 90_smoke_test and 99_teardown are run on purpose, not as part of the setup; 80-89

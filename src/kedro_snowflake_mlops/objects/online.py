@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..conf import first_line
-from .expected import ARTIFACT_STAGING_KEY, QUALIFIED_PARTS, ExpectedObject
+from .conf_check import ARTIFACT_STAGING_KEY
+from .expected import QUALIFIED_PARTS, ExpectedObject
 from .report import OfflineReport
 
 # SHOW ... LIKE matches `_` as a wildcard too; rows are filtered by exact name after.

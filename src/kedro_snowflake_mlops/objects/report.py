@@ -1,8 +1,9 @@
-"""Offline checks: a project's conf/ and sql/ agree on every Snowflake object.
+"""Offline checks of sql/ and what they report: the Snowflake objects a project
+creates, in which script, and what does not add up.
 
-The same code runs in the starter's post-generation hook and in `kedro snowflake check`.
-It never connects to Snowflake; objects that do not exist yet are not its business (see
-online.py).
+The post-generation hook runs check_sql(); `kedro snowflake check` runs the whole check
+(conf_check.py), which starts from what conf/ names. Neither connects to Snowflake:
+objects that do not exist yet are not their business (see online.py).
 """
 
 from __future__ import annotations
@@ -11,14 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .expected import (
-    RUN_ENV,
-    ExpectedObject,
-    Finding,
-    ProjectConf,
-    objects_named_in_conf,
-    read_project_conf,
-)
+from .expected import ExpectedObject, Finding, ProjectConf
 from .inventory import Inventory
 from .sql_checks import (
     check_created_before,
@@ -73,21 +67,41 @@ class OfflineReport:
         )
 
 
-def check_project(project: Path, env: str = RUN_ENV) -> OfflineReport:
-    """Every offline check of a project, with its conf as `--env <env>` reads it."""
-    project = Path(project)
-    report = OfflineReport(project)
-    findings = report.findings
-    conf = report.conf = read_project_conf(project, findings, env)
-    inventory = report.inventory = read_sql(project, findings)
-    report.placeholders = placeholders_in(inventory)
-    expected = objects_named_in_conf(conf)
-    for obj in expected:
-        match_creator(obj, inventory, findings)
-    # Integrations and translators are named by the statements that use them; each is
-    # matched (and reported) once, however many functions use it.
-    known = {(obj.kind, obj.name): obj for obj in expected}
-    for obj in list(expected):
+def check_sql(project: Path) -> OfflineReport:
+    """The checks that read sql/ alone: every script splits into statements; every
+    object the setup scripts create is listed; external functions and the external stage
+    find their integration and translators, created before them; teardown drops it all.
+
+    The starter's post-generation hook runs this one: it needs neither Kedro's config
+    loader nor the project's settings.py, so `kedro new` stays quick. `kedro snowflake
+    check` runs the whole check (conf_check.py), which also holds conf/ against sql/.
+    """
+    report = OfflineReport(Path(project))
+    report.inventory = read_sql(report.project, report.findings)
+    report.placeholders = placeholders_in(report.inventory)
+    add_what_sql_creates(report)
+    follow_dependencies(report)
+    check_teardown(report.inventory, report.findings)
+    return report
+
+
+def add_what_sql_creates(report: OfflineReport) -> None:
+    """Every lasting object of the setup scripts joins the expected ones (once)."""
+    known = {(obj.kind, obj.name) for obj in report.expected}
+    for created in setup_objects(report.inventory):
+        if (created.kind, created.name) not in known:
+            known.add((created.kind, created.name))
+            report.expected.append(created_object(created))
+
+
+def follow_dependencies(report: OfflineReport) -> None:
+    """External functions need their API integration and translators, the external stage
+    its storage integration, each created before it: they join the expected objects.
+    Each is matched (and reported) once, however many functions use it."""
+    inventory, findings = report.inventory, report.findings
+    known = {(obj.kind, obj.name): obj for obj in report.expected}
+    translators_checked: set[tuple[str, str]] = set()
+    for obj in list(report.expected):
         if obj.kind == "EXTERNAL FUNCTION":
             needed = check_function(obj, inventory, findings)
         elif obj.kind == "STAGE":
@@ -98,20 +112,12 @@ def check_project(project: Path, env: str = RUN_ENV) -> OfflineReport:
             key = (dependency.kind, dependency.name)
             if key not in known:
                 known[key] = dependency
-                expected.append(dependency)
+                report.expected.append(dependency)
                 match_creator(dependency, inventory, findings)
-                if dependency.kind == "FUNCTION":
-                    check_translator(dependency, findings)
+            if dependency.kind == "FUNCTION" and key not in translators_checked:
+                translators_checked.add(key)
+                check_translator(known[key], findings)
             check_created_before(obj.created_by, known[key], inventory, findings)
-    # Whatever else the setup scripts create (the data stage, ...) is part of the
-    # inventory too, so the online check looks for it.
-    for created in setup_objects(inventory):
-        if (created.kind, created.name) not in known:
-            known[(created.kind, created.name)] = created_object(created)
-            expected.append(known[(created.kind, created.name)])
-    report.expected = expected
-    check_teardown(inventory, findings)
-    return report
 
 
 def placeholders_in(inventory: Inventory) -> list[str]:

@@ -1,0 +1,154 @@
+"""The whole offline check: what conf/ names, read the way `kedro run --env snowflake`
+reads it (Kedro's own config loader and the project's settings.py: base merged with the
+env, globals resolved), is what sql/ creates.
+
+conf/ names the role, warehouse, database, schema, the stages and the five external
+functions; each must be created by sql/ with the right type and signature, then the
+checks of sql/ alone (report.py) follow their integrations and translators. This is
+`kedro snowflake check`; the post-generation hook runs only the sql/ part.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from ..conf import ConfigError, project_config_loader, read_snowflake_conf
+from ..tracking.contract import FUNCTION_SIGNATURES
+from .expected import ExpectedObject, Finding, ProjectConf, qualify
+from .inventory import normalize
+from .report import (
+    OfflineReport,
+    add_what_sql_creates,
+    follow_dependencies,
+    placeholders_in,
+)
+from .sql_checks import check_teardown, match_creator, read_sql
+
+RUN_ENV = "snowflake"  # the conf env whose objects sql/ creates
+ARTIFACT_STAGING_KEY = "snowflake.mlflow.artifact_staging_stage"
+STAGE_REFERENCE = re.compile(r"^@[A-Za-z_\"]")
+
+
+def check_project(project: Path, env: str = RUN_ENV) -> OfflineReport:
+    """Every offline check of a project, with its conf as `--env <env>` reads it."""
+    report = OfflineReport(Path(project))
+    findings = report.findings
+    report.conf = read_project_conf(report.project, findings, env)
+    inventory = report.inventory = read_sql(report.project, findings)
+    report.placeholders = placeholders_in(inventory)
+    report.expected = objects_named_in_conf(report.conf)
+    for obj in report.expected:
+        match_creator(obj, inventory, findings)
+    follow_dependencies(report)
+    # Whatever else the setup scripts create (the data stage, ...) is part of the
+    # inventory too, so the online check looks for it.
+    add_what_sql_creates(report)
+    check_teardown(inventory, findings)
+    return report
+
+
+def read_project_conf(
+    project: Path, findings: list[Finding], env: str = RUN_ENV
+) -> ProjectConf:
+    """conf/ as a run with `--env <env>` sees it; what cannot be read is a finding."""
+    where = f"conf/ (env {env})"
+    try:
+        loader = project_config_loader(project, env)
+    except Exception as error:  # noqa: BLE001 (reported as a finding)
+        findings.append(Finding(where, f"cannot be read: {error}", "repair conf/"))
+        return ProjectConf({}, {})
+    parts = []
+    for read in (read_snowflake_conf, lambda loader: loader["catalog"]):
+        try:
+            parts.append(read(loader) or {})
+        except ConfigError as error:
+            findings.append(Finding(where, str(error), "see the message"))
+            parts.append({})
+        except Exception as error:  # noqa: BLE001 (YAML errors and the like)
+            text = " ".join(str(error).split())
+            findings.append(Finding(where, f"cannot be read: {text}", "repair it"))
+            parts.append({})
+    return ProjectConf(*parts)
+
+
+def stage_name(reference: str, database: str, schema: str) -> str:
+    """`@db.schema.stage/path` -> DB.SCHEMA.STAGE (partial names qualified)."""
+    return qualify(normalize(reference.lstrip("@").split("/")[0]), [database, schema])
+
+
+def stage_references(node: Any, path: str = "") -> list[tuple[str, str]]:
+    """Every `@stage` string in a conf tree, with its key path."""
+    if isinstance(node, dict):
+        found = []
+        for key, value in node.items():
+            found += stage_references(value, f"{path}.{key}" if path else str(key))
+        return found
+    if isinstance(node, str) and STAGE_REFERENCE.match(node):
+        return [(path, node)]
+    return []
+
+
+def _stage(reference: str, source: str, database: str, schema: str, kind: str) -> Any:
+    return ExpectedObject(
+        "STAGE", stage_name(reference, database, schema), source, stage_type=kind
+    )
+
+
+def objects_named_in_conf(conf: ProjectConf) -> list[ExpectedObject]:
+    """The objects conf/ names for a run with `--env snowflake`."""
+    session = conf.snowflake.get("session") or {}
+    mlflow = conf.snowflake.get("mlflow") or {}
+    database = normalize(str(session.get("database") or ""))
+    schema = normalize(str(session.get("schema") or ""))
+    where = "snowflake.session"
+    expected = [
+        ExpectedObject(
+            "ROLE", normalize(str(session.get("role") or "")), f"{where}.role"
+        ),
+        ExpectedObject(
+            "WAREHOUSE",
+            normalize(str(session.get("warehouse") or "")),
+            f"{where}.warehouse",
+        ),
+        ExpectedObject("DATABASE", database, f"{where}.database"),
+        ExpectedObject("SCHEMA", f"{database}.{schema}", f"{where}.schema"),
+    ]
+    for key, reference in stage_references({"snowflake": conf.snowflake}):
+        # The MLflow stage is MLflow's artifact store (external); PUT uploads the run's
+        # artifacts to the staging stage first, so that one must be internal.
+        kind = {
+            "snowflake.mlflow.stage": "external",
+            ARTIFACT_STAGING_KEY: "internal",
+            # The procedure's IMPORTS are PUT there (sql/07).
+            "snowflake.deploy.code_stage": "internal",
+        }
+        expected.append(_stage(reference, key, database, schema, kind.get(key, "")))
+    for key, reference in stage_references(conf.catalog):
+        expected.append(_stage(reference, f"catalog {key}", database, schema, ""))
+    functions = mlflow.get("functions") or {}
+    for key, signature in FUNCTION_SIGNATURES.items():
+        expected.append(
+            ExpectedObject(
+                "EXTERNAL FUNCTION",
+                normalize(str(functions.get(key) or "")),
+                f"snowflake.mlflow.functions.{key}",
+                signature=signature,
+            )
+        )
+    tag_function = (conf.snowflake.get("deploy") or {}).get("tag_function")
+    if tag_function:
+        # The finalizer of the task graph tags a FAILED run through it (sql/07).
+        expected.append(
+            ExpectedObject(
+                "EXTERNAL FUNCTION",
+                normalize(str(tag_function)),
+                "snowflake.deploy.tag_function",
+                signature=("VARCHAR", "VARCHAR", "VARCHAR"),
+            )
+        )
+    unique: dict[tuple[str, str], ExpectedObject] = {}
+    for obj in expected:
+        unique.setdefault((obj.kind, obj.name), obj)
+    return list(unique.values())
