@@ -198,7 +198,7 @@ def test_fail_stops_before_the_first_node_with_one_line(project, proxy):
     assert "503" in lines[-1]
     assert lines[-1].endswith(
         "(snowflake.mlflow.on_failure is `fail`; set it to `warn` to keep running "
-        "when MLflow is away)"
+        "and only report what was not logged)"
     )
     assert "Traceback" not in outcome.output
 

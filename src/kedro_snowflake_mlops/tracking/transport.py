@@ -63,7 +63,7 @@ def policy_failure(message: str) -> TrackingError:
     that made it stop the run and how to keep running instead."""
     return TrackingError(
         f"{message} (snowflake.mlflow.on_failure is `fail`; set it to `warn` to keep "
-        "running when MLflow is away)"
+        "running and only report what was not logged)"
     )
 
 
