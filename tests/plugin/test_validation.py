@@ -14,6 +14,7 @@ from kedro_snowflake_mlops.objects.inventory import (
     read_script,
     split_statements,
 )
+from kedro_snowflake_mlops.objects.report import check_sql
 
 
 @pytest.fixture
@@ -127,6 +128,50 @@ def test_teardown_must_drop_what_setup_creates(copy):
     found = problems(copy)
     assert any("FORGOTTEN_WH" in m and "does not drop it" in m for m in found), found
     assert not any("SCRATCH" in m for m in found), found
+
+
+def both_checks(project: Path) -> tuple[list[str], list[str]]:
+    """Findings of the check after `kedro new` (sql/ alone) and of the whole check."""
+    return (
+        [str(finding) for finding in check_sql(project).findings],
+        problems(project),
+    )
+
+
+def test_an_object_created_by_several_scripts_is_reported_by_both_checks(copy):
+    """The data stage (named by no key of conf/) created again by a later script."""
+    (copy / "sql" / "50_extra.sql").write_text(
+        "CREATE STAGE IF NOT EXISTS DEMO.DEMO.DEMO_DATA_STAGE;\n", encoding="utf-8"
+    )
+    for found in both_checks(copy):
+        assert any(
+            "STAGE DEMO.DEMO.DEMO_DATA_STAGE is created by several scripts" in m
+            and "50_extra.sql" in m
+            for m in found
+        ), found
+
+
+def test_objects_only_sql_names_get_every_check_in_both(copy):
+    """An external function that no key of conf/ names still needs its integration and
+    translators: the whole check finds what the check after `kedro new` finds."""
+    (copy / "sql" / "50_extra.sql").write_text(
+        "CREATE OR REPLACE EXTERNAL FUNCTION DEMO.DEMO.EXTRA_LOOKUP(NAME VARCHAR)\n"
+        "  RETURNS VARIANT\n"
+        "  API_INTEGRATION = MISSING_INTEGRATION\n"
+        "  REQUEST_TRANSLATOR = DEMO.DEMO.EXTRA_LOOKUP_REQUEST_TRANSLATOR\n"
+        "  RESPONSE_TRANSLATOR = DEMO.DEMO.EXTRA_LOOKUP_RESPONSE_TRANSLATOR\n"
+        "  AS 'https://example.com/extra';\n"
+        "DROP FUNCTION IF EXISTS DEMO.DEMO.EXTRA_LOOKUP(VARCHAR);\n",
+        encoding="utf-8",
+    )
+    after_generation, whole = both_checks(copy)
+    assert after_generation, "the broken function went unnoticed"
+    assert set(after_generation) <= set(whole)
+    missing = [m for m in whole if "MISSING_INTEGRATION" in m]
+    assert len(missing) == 1, whole
+    assert "no script in sql/ creates it" in missing[0]
+    assert "make the name in that statement and the CREATE statement" in missing[0]
+    assert any("EXTRA_LOOKUP_REQUEST_TRANSLATOR" in m for m in whole), whole
 
 
 def test_conf_that_kedro_cannot_read_is_reported(copy):

@@ -2,10 +2,11 @@
 reads it (Kedro's own config loader and the project's settings.py: base merged with the
 env, globals resolved), is what sql/ creates.
 
-conf/ names the role, warehouse, database, schema, the stages and the five external
-functions; each must be created by sql/ with the right type and signature, then the
-checks of sql/ alone (report.py) follow their integrations and translators. This is
-`kedro snowflake check`; the post-generation hook runs only the sql/ part.
+conf/ names the role, warehouse, database, schema, the stages and the external functions
+(the five of the `mlflow:` block, and the task graph's tag function); each must be created
+by sql/ with the right type and signature. Then come the checks of sql/ alone
+(report.py): integrations and translators, teardown. This is `kedro snowflake check`;
+right after `kedro new` only the sql/ part runs.
 """
 
 from __future__ import annotations
@@ -41,10 +42,11 @@ def check_project(project: Path, env: str = RUN_ENV) -> OfflineReport:
     report.expected = objects_named_in_conf(report.conf)
     for obj in report.expected:
         match_creator(obj, inventory, findings)
-    follow_dependencies(report)
     # Whatever else the setup scripts create (the data stage, ...) is part of the
-    # inventory too, so the online check looks for it.
+    # inventory too, so the online check looks for it, and is checked like the rest:
+    # this check finds everything the one after generation (check_sql) finds.
     add_what_sql_creates(report)
+    follow_dependencies(report)
     check_teardown(inventory, findings)
     return report
 

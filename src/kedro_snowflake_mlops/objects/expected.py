@@ -1,7 +1,8 @@
 """What the offline checks talk about: an object the project needs in Snowflake, the
 statement in sql/ that creates it, and a finding when the two do not agree.
 
-Plain data, imported by the starter's post-generation hook: nothing here reads conf/.
+Plain data: the checks of sql/ alone (report.py) and of conf/ against sql/
+(conf_check.py) both speak in these terms.
 """
 
 from __future__ import annotations

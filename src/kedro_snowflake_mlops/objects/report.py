@@ -72,9 +72,9 @@ def check_sql(project: Path) -> OfflineReport:
     object the setup scripts create is listed; external functions and the external stage
     find their integration and translators, created before them; teardown drops it all.
 
-    The starter's post-generation hook runs this one: it needs neither Kedro's config
-    loader nor the project's settings.py, so `kedro new` stays quick. `kedro snowflake
-    check` runs the whole check (conf_check.py), which also holds conf/ against sql/.
+    This is what runs right after `kedro new`: it reads no conf/, so it needs neither
+    Kedro's config loader nor the project's settings.py. `kedro snowflake check` runs the
+    whole check (conf_check.py), which also holds conf/ against sql/.
     """
     report = OfflineReport(Path(project))
     report.inventory = read_sql(report.project, report.findings)
@@ -86,12 +86,15 @@ def check_sql(project: Path) -> OfflineReport:
 
 
 def add_what_sql_creates(report: OfflineReport) -> None:
-    """Every lasting object of the setup scripts joins the expected ones (once)."""
+    """Every lasting object of the setup scripts joins the expected ones (once); one
+    created by several scripts is a finding (which of them would win?)."""
     known = {(obj.kind, obj.name) for obj in report.expected}
     for created in setup_objects(report.inventory):
         if (created.kind, created.name) not in known:
             known.add((created.kind, created.name))
-            report.expected.append(created_object(created))
+            obj = created_object(created)
+            match_creator(obj, report.inventory, report.findings)
+            report.expected.append(obj)
 
 
 def follow_dependencies(report: OfflineReport) -> None:

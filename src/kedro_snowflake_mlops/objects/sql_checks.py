@@ -123,12 +123,14 @@ def match_creator(
     last = expected.name.rsplit(".", 1)[-1]
     close = difflib.get_close_matches(last, list(same_kind), n=1, cutoff=0.75)
     hint = f"; sql/ creates {same_kind[close[0]]} instead" if close else ""
+    # Named by a statement of sql/ (an integration, a translator) or by a key of conf/.
+    named_in = "that statement" if expected.source.startswith("sql/") else "conf/"
     findings.append(
         Finding(
             expected.source,
             f"names {expected.kind} {expected.name or '(empty)'}, but no script in sql/ "
             f"creates it{hint}",
-            "make the name in conf/ and the CREATE statement in sql/ agree",
+            f"make the name in {named_in} and the CREATE statement in sql/ agree",
         )
     )
 
