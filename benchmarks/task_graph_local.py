@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from timing import ENV, REPO_ROOT, timed
+from timing import bake_demo, kedro, timed
 
 
 def main() -> int:
@@ -26,20 +24,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        subprocess.run(
-            [sys.executable, "-m", "cookiecutter", "--no-input", str(REPO_ROOT)],
-            cwd=workdir,
-            env=ENV,
-            check=True,
-            capture_output=True,
-        )
-        project = workdir / "snowflake-mlops-demo"
-        kedro = [sys.executable, "-m", "kedro"]
+        project = bake_demo(Path(tmp))
         plain, local = [], []
         for _ in range(args.runs):
-            plain.append(timed([*kedro, "run"], project))
-            local.append(timed([*kedro, "snowflake", "run", "--local"], project))
+            plain.append(timed(kedro("run"), project))
+            local.append(timed(kedro("snowflake", "run", "--local"), project))
     plain_median, local_median = statistics.median(plain), statistics.median(local)
     print(f"runs: {args.runs}")
     print(f"kedro run, median:                   {plain_median:.2f} s")

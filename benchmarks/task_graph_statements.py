@@ -21,7 +21,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from timing import ENV, REPO_ROOT
+from timing import ENV, REPO_ROOT, bake_demo
 
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
@@ -31,17 +31,7 @@ from support.mlflow_server import start_mlflow_server, stop_mlflow_server  # noq
 
 
 def bake(workdir: Path, name: str, extra: bool) -> Path:
-    subprocess.run(
-        [sys.executable, "-m", "cookiecutter", "--no-input", str(REPO_ROOT)]
-        + [f"project_name={name}"],
-        cwd=workdir,
-        env=ENV,
-        check=True,
-        capture_output=True,
-    )
-    project = next(
-        p for p in workdir.iterdir() if p.name == name.lower().replace(" ", "-")
-    )
+    project = bake_demo(workdir, project_name=name)
     if extra:
         nodes = next(project.glob("src/*/pipelines/data_science/nodes.py"))
         text = nodes.read_text().replace(

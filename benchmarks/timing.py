@@ -1,5 +1,6 @@
 """What every benchmark here shares: the repository root, a clean environment for the
-processes it times (no telemetry, no outer virtualenv), and a wall-clock timer."""
+processes it times (no telemetry, no outer virtualenv), the demo baked quietly, and a
+wall-clock timer."""
 
 from __future__ import annotations
 
@@ -24,7 +25,26 @@ def kedro(*args: str) -> list[str]:
 
 
 def timed(command: list[str], cwd: Path) -> float:
-    """Seconds `command` took; it must succeed."""
+    """Seconds `command` took; it must succeed (otherwise its last output is shown)."""
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, env=ENV, check=True, capture_output=True)
-    return time.perf_counter() - start
+    result = subprocess.run(
+        command, cwd=cwd, env=ENV, capture_output=True, text=True, check=False
+    )
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr)[-3000:]
+        raise SystemExit(f"`{' '.join(command[1:])}` failed in {cwd}:\n{output}")
+    return seconds
+
+
+def bake_demo(workdir: Path, template: Path = REPO_ROOT, **answers: str) -> Path:
+    """The demo project, baked by cookiecutter into `workdir` with its default answers
+    and `answers`; what the post-generation hook prints is kept out of the output."""
+    before = set(workdir.iterdir())
+    timed(
+        [sys.executable, "-m", "cookiecutter", "--no-input", str(template)]
+        + [f"{key}={value}" for key, value in answers.items()],
+        workdir,
+    )
+    (project,) = set(workdir.iterdir()) - before
+    return project

@@ -23,16 +23,10 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from cookiecutter.main import cookiecutter
-from timing import ENV, REPO_ROOT
+from timing import REPO_ROOT, bake_demo, kedro, timed
 
 TRACKING_OFF = """
 
@@ -41,43 +35,9 @@ HOOKS = tuple(hook for hook in HOOKS if type(hook).__name__ != "MlflowTrackingHo
 """
 
 
-def timed_run(project: Path) -> float:
-    start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", "kedro", "run"],
-        cwd=project,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"kedro run failed in {project}:\n{result.stdout[-3000:]}")
-    return seconds
-
-
-@contextmanager
-def quietly() -> Iterator[None]:
-    """Silence stdout and stderr, the template's hooks (other processes) included."""
-    saved = [os.dup(1), os.dup(2)]
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 1)
-        os.dup2(devnull.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for descriptor in saved:
-                os.close(descriptor)
-
-
 def bake(template: Path, workdir: Path) -> tuple[Path, Path]:
     """The demo (tracking on) and a copy of it without the tracking hook."""
-    with quietly():
-        made = cookiecutter(str(template), no_input=True, output_dir=str(workdir))
-    tracked = Path(made)
+    tracked = bake_demo(workdir, template)
     untracked = workdir / "tracking-off"
     shutil.copytree(tracked, untracked)
     (settings,) = (untracked / "src").glob("*/settings.py")
@@ -93,12 +53,12 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as folder:
         tracked, untracked = bake(args.template, Path(folder))
-        timed_run(tracked)  # warm-up: compiled files, mlflow.db created
-        timed_run(untracked)
+        timed(kedro("run"), tracked)  # warm-up: compiled files, mlflow.db created
+        timed(kedro("run"), untracked)
         on, off = [], []
         for _ in range(args.runs):
-            on.append(timed_run(tracked))
-            off.append(timed_run(untracked))
+            on.append(timed(kedro("run"), tracked))
+            off.append(timed(kedro("run"), untracked))
 
     median_on, median_off = statistics.median(on), statistics.median(off)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

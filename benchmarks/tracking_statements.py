@@ -27,21 +27,18 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import re
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from timing import REPO_ROOT, bake_demo
+
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 import yaml  # noqa: E402
-from cookiecutter.main import cookiecutter  # noqa: E402
 from kedro.config import OmegaConfigLoader  # noqa: E402
 from kedro.framework.project import pipelines, settings  # noqa: E402
 from kedro.framework.session import KedroSession  # noqa: E402
@@ -125,28 +122,6 @@ def seed_transport_class(external):
 
 def _call(function: str, *names: str):
     return call_function(function, *[col(name) for name in names])
-
-
-@contextmanager
-def quiet_stdout() -> Iterator[None]:
-    """Silence file descriptor 1 (the post-generation hook prints its inventory)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 1)
-        try:
-            yield
-        finally:
-            sys.stdout.flush()
-            os.dup2(saved, 1)
-            os.close(saved)
-
-
-def bake(workdir: Path) -> Path:
-    """The generated demo project (default answers), rendered like `kedro new` would."""
-    with quiet_stdout():
-        folder = cookiecutter(str(REPO_ROOT), no_input=True, output_dir=str(workdir))
-    return Path(folder)
 
 
 def measure(modules, transport, emulator, scenario: Scenario, files: list[Path]):
@@ -255,7 +230,7 @@ def compare(name: str, roles: tuple[int, int], seed: tuple, ours: tuple) -> None
 def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        project = bake(workdir)
+        project = bake_demo(workdir)
         env = project / "conf" / "benchmark"
         env.mkdir()
         (env / "snowflake.yml").write_text(

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 from support.snowflake_wire import FakeSnowflakeServer, identifier
+from support.throwaway import throwaway_secret
 
 from kedro_snowflake_mlops.cli.deploy import deploy, destroy, run
 
@@ -233,7 +234,7 @@ def test_the_fake_server_answers_put_with_snowflake_s_defaults(
     server = FakeSnowflakeServer(stage_root=tmp_path / "stages")
     with server.serving():
         connection = snowflake.connector.connect(
-            account="myorg-acct", user="ME", password="not-a-real-credential-41c2"
+            account="myorg-acct", user="ME", password=throwaway_secret("password")
         )
         try:
             connection.cursor().execute(
