@@ -89,13 +89,13 @@ def test_a_misspelt_section_is_refused_with_a_suggestion(project, new_env):
         (
             "retry:\n  atempts: 2\n",
             "Error: snowflake.mlflow.retry.atempts is not a known key (did you mean "
-            "`attempts`?) (got 2); fix: remove it or correct its name; the keys here "
+            "`attempts`?); fix: remove it or correct its name; the keys here "
             "are attempts, backoff_seconds, max_backoff_seconds",
         ),
         (
             "on_failur: fail\n",
             "Error: snowflake.mlflow.on_failur is not a known key (did you mean "
-            "`on_failure`?) (got 'fail'); fix: remove it or correct its name;",
+            "`on_failure`?); fix: remove it or correct its name;",
         ),
         (
             "tracking_uri: not a uri\n",

@@ -1,8 +1,10 @@
 """The `snowflake:` block of conf/<env>/snowflake.yml, read the way `kedro run` reads it.
 
 Three sections live under `snowflake:`: `session` (the Snowpark session), `mlflow` (MLflow
-tracking) and `deploy` (the task graph inside Snowflake). Each is validated
-by its own schema; this module only finds the block and refuses keys nobody reads.
+tracking) and `deploy` (the task graph inside Snowflake). Each is validated by its own
+schema; this module finds the block, refuses keys nobody reads, and holds what those
+schemas share: the error every command prints as one line, pydantic's problems in our
+words, the identifier rules, credentials kept out of URIs and messages.
 """
 
 from __future__ import annotations
@@ -32,9 +34,6 @@ class UserFacingError(click.ClickException):
     exit 1, without a traceback: click shows every ClickException that way, and Kedro's
     CLI is a click program. In Python (a notebook, a test) it is an ordinary exception.
     """
-
-    def __init__(self, message: str) -> None:
-        click.ClickException.__init__(self, message)
 
 
 class ConfigError(UserFacingError, ValueError):

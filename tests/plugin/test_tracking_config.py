@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.throwaway import throwaway_secret
 
 from kedro_snowflake_mlops.conf import project_config_loader, read_snowflake_conf
 from kedro_snowflake_mlops.tracking.config import (
@@ -15,6 +16,7 @@ from kedro_snowflake_mlops.tracking.config import (
     MlflowConfig,
     MlflowConfigError,
     load_mlflow_config,
+    sqlite_path,
 )
 
 
@@ -225,8 +227,27 @@ def test_an_unknown_key_at_any_level_is_refused_with_a_suggestion(
     dotted = ".".join(("snowflake.mlflow", *where, key))
     message = str(error.value)
     assert message.startswith(
-        f"{dotted} is not a known key (did you mean `{suggestion}`?) (got 1); fix: "
+        f"{dotted} is not a known key (did you mean `{suggestion}`?); fix: "
         f"remove it or correct its name; the keys here are {known}"
+    )
+
+
+def test_an_unknown_key_is_named_without_its_value(block):
+    """A token pasted under a misspelt or invented key must not reach the terminal."""
+    token = throwaway_secret("token")
+    block["mlflow"]["mlflow_token"] = token
+    with pytest.raises(MlflowConfigError) as error:
+        load_mlflow_config(block)
+    assert "snowflake.mlflow.mlflow_token is not a known key" in str(error.value)
+    assert token not in str(error.value)
+
+
+def test_a_sqlite_uri_with_a_driver_is_a_local_store_too(block, tmp_path):
+    block["mlflow"]["tracking_uri"] = "sqlite+pysqlite:///mlflow.db?timeout=30"
+    config = load_mlflow_config(block)
+    assert sqlite_path(config.tracking_uri) == "mlflow.db"
+    assert config.resolved_tracking_uri(tmp_path) == (
+        f"sqlite+pysqlite:///{tmp_path / 'mlflow.db'}?timeout=30"
     )
 
 

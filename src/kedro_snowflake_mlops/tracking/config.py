@@ -72,19 +72,18 @@ TRACKING_URI_SCHEMES = (
     "mssql",
     "databricks",
 )
-SQLITE_PREFIX = "sqlite:///"
+# sqlite:///<path>[?options], also with a driver: sqlite+pysqlite:///<path>
+_SQLITE = re.compile(r"^(?P<prefix>sqlite(?:\+\w+)?:///)(?P<path>[^?]*)")
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9.-]*)(?:\+[A-Za-z0-9_.-]+)?:")
 
 
 def sqlite_path(tracking_uri: str) -> str | None:
     """The database path of a `sqlite:///<path>[?options]` URI, as written; None for
     other URIs and for an in-memory database."""
-    if not tracking_uri.startswith(SQLITE_PREFIX):
+    found = _SQLITE.match(tracking_uri)
+    if not found or found["path"] in ("", ":memory:"):
         return None
-    database = tracking_uri[len(SQLITE_PREFIX) :].split("?", 1)[0]
-    if not database or database == ":memory:":
-        return None
-    return database
+    return found["path"]
 
 
 def tracking_uri_problem(uri: str) -> str | None:
@@ -218,8 +217,9 @@ class MlflowConfig(BaseModel):
         database = sqlite_path(self.tracking_uri)
         if database is None or database.startswith("/"):
             return self.tracking_uri
-        options = self.tracking_uri[len(SQLITE_PREFIX) + len(database) :]
-        return f"{SQLITE_PREFIX}{(project_path / database).resolve()}{options}"
+        prefix = _SQLITE.match(self.tracking_uri)["prefix"]
+        options = self.tracking_uri[len(prefix) + len(database) :]
+        return f"{prefix}{(project_path / database).resolve()}{options}"
 
 
 def _stage_of(location: str) -> str:
@@ -229,7 +229,8 @@ def _stage_of(location: str) -> str:
 
 def _describe(problem: FieldProblem) -> str:
     if problem.kind == "extra_forbidden":
-        what = f"is not a known key{problem.suggestion} (got {problem.value!r})"
+        # Not its value: a key nobody reads may well hold a token pasted in the wrong place.
+        what = f"is not a known key{problem.suggestion}"
         known = ", ".join(problem.known)
         fix = f"remove it or correct its name; the keys here are {known}"
     else:

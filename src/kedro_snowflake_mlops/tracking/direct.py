@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..conf import without_credentials
+from ..conf import first_line, without_credentials
 from . import local_store
 from .transport import (
     RUN_KEY_TAG,
@@ -151,9 +151,8 @@ class DirectTransport(TrackingTransport):
             return note
         if "malformed" in str(error) or "not a database" in str(error):
             raise local_store.StoreProblem(
-                f"{database} is damaged ({str(error).splitlines()[0]}). Fix: move it "
-                f"away (`mv {database.name} {database.name}.broken`) and run again: "
-                "MLflow creates a new one"
+                f"{database} is damaged ({first_line(error)}). Fix: "
+                f"{local_store.move_away_fix(database)}"
             ) from error
         raise error
 
@@ -163,7 +162,7 @@ class DirectTransport(TrackingTransport):
         try:
             _ = self.client
         except Exception:  # noqa: BLE001 - reported, with retries, by the first call
-            self._client = None
+            pass
 
     def _experiment_id(self, experiment_name: str, create: bool) -> str:
         experiment = self.client.get_experiment_by_name(experiment_name)

@@ -33,7 +33,7 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
-from ..conf import read_snowflake_conf
+from ..conf import did_you_mean, read_snowflake_conf
 from .background import BackgroundRecorder
 from .config import MlflowConfig, MlflowConfigError, load_mlflow_config
 from .joined_run import JoinedRunTransport, joined_run
@@ -129,8 +129,7 @@ def metadata_problem(dataset_name: str, metadata: Any) -> str | None:
     if "mlflow" in metadata:
         return None
     for key in metadata:
-        near = difflib.get_close_matches(str(key).lower(), ["mlflow"], cutoff=0.6)
-        if near or "mlflow" in str(key).lower():
+        if did_you_mean(str(key).lower(), ["mlflow"]) or "mlflow" in str(key).lower():
             return (
                 f"{where} has key `{key}`, not `mlflow` (did you mean `mlflow`?). {fix}"
             )
@@ -205,13 +204,9 @@ class MlflowTrackingHook:
         self.parameters = dict(parameters.get("parameters") or {})
 
     def _role(self, dataset_name: str) -> str | None:
-        """`metrics`, `artifact` or None, from the dataset object's own metadata (read
-        once per dataset; the pipeline's datasets are read before the first node)."""
-        if dataset_name not in self.roles:
-            problem = self._read_role(dataset_name)
-            if problem:
-                raise MlflowConfigError(problem)
-        return self.roles[dataset_name]
+        """`metrics`, `artifact` or None, from the dataset object's own metadata (read,
+        and refused when in the wrong shape, before the first node: _check_metadata)."""
+        return self.roles.get(dataset_name)
 
     def _read_role(self, dataset_name: str) -> str | None:
         """Note the dataset's role in self.roles; what is wrong with its metadata (it

@@ -96,7 +96,8 @@ def store_lock(database: Path, timeout_seconds: float) -> Iterator[None]:
             _unlock(handle)
 
 
-def _move_away_fix(database: Path) -> str:
+def move_away_fix(database: Path) -> str:
+    """How to get a new store when this one cannot be used."""
     return (
         f"move it away (`mv {database.name} {database.name}.broken`) and run again: "
         "MLflow creates a new one"
@@ -108,7 +109,7 @@ def check_file(database: Path) -> None:
     if database.is_dir():
         raise StoreProblem(
             f"{database} is a folder, not an MLflow database. Fix: "
-            f"{_move_away_fix(database)}, or point snowflake.mlflow.tracking_uri at "
+            f"{move_away_fix(database)}, or point snowflake.mlflow.tracking_uri at "
             "another file"
         )
     if not database.parent.is_dir():
@@ -123,7 +124,7 @@ def check_file(database: Path) -> None:
     if header != SQLITE_HEADER:
         raise StoreProblem(
             f"{database} is not an SQLite database (overwritten or truncated?). Fix: "
-            f"{_move_away_fix(database)}"
+            f"{move_away_fix(database)}"
         )
 
 
@@ -165,7 +166,7 @@ def prepare(database: Path, head_revision: str, mlflow_version: str) -> str | No
         if is_transient(error):
             raise  # another process writes: tried again
         raise StoreProblem(
-            f"{database} is damaged (SQLite: {error}). Fix: {_move_away_fix(database)}"
+            f"{database} is damaged (SQLite: {error}). Fix: {move_away_fix(database)}"
         ) from error
     if not tables - {"alembic_version"} or revision == head_revision:
         return None  # new (MLflow creates the tables) or current

@@ -8,10 +8,9 @@ setting. A missing experiment is a configuration error and always raises.
 
 A fault never switches tracking off: the next call is tried again (once, until one
 succeeds, so that an unreachable server does not cost every call all its retries), and
-the final status always gets every retry. The run is created with params and tags at
-once, and with a key of its own (RUN_KEY_TAG): a create tried again after an answer
-was lost looks that key up first, where the transport can, instead of making a second
-run.
+the final status always gets every retry. The run is created with its tags, among
+them a key of its own (RUN_KEY_TAG): a create tried again after an answer was lost
+looks that key up first, where the transport can, instead of making a second run.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from ..conf import without_credentials
+from ..conf import error_chain, without_credentials
 from .config import MlflowConfig, RetrySettings
 from .transport import (
     RUN_KEY_TAG,
@@ -88,7 +87,7 @@ class RunRecorder:
         # Lines for the user besides the summary (a repaired store, a possible
         # duplicate run); the hook logs them as warnings.
         self.notes: list[str] = []
-        self._failures: list[TrackingError] = []
+        self._failure: TrackingError | None = None  # raised once the run has ended
         # Artifacts kept by a transport that uploads them at the end: (dataset, where).
         self._waiting_artifacts: list[tuple[str, str]] = []
 
@@ -109,7 +108,7 @@ class RunRecorder:
             if self.config.on_failure == "fail":
                 if not final:
                     raise failure from error
-                self._failures.append(failure)  # raised once the run has ended
+                self._failure = self._failure or failure
             return None
         self.degraded = False
         return result
@@ -242,8 +241,8 @@ class RunRecorder:
             line = self._finish(status, end_time_ms or now_ms())
         finally:
             self.close()
-        if self._failures:
-            raise self._failures[0]
+        if self._failure:
+            raise self._failure
         return line
 
     def close(self) -> None:
@@ -280,14 +279,8 @@ class RunRecorder:
 def _root_cause(error: BaseException) -> str:
     """The innermost error of the chain: Snowpark wraps what the function raised. Our
     own TrackingErrors (a damaged store, explained with its fix) speak for themselves."""
-    seen = {id(error)}
-    while not isinstance(error, TrackingError) and (
-        inner := error.__cause__ or error.__context__
-    ):
-        if id(inner) in seen:
-            break
-        seen.add(id(inner))
-        error = inner
+    chain = list(error_chain(error))
+    error = next((e for e in chain if isinstance(e, TrackingError)), chain[-1])
     if isinstance(error, TrackingError):
         return str(error).strip().splitlines()[0]  # ours: short, with its fix
     text = (str(error).strip() or repr(error)).splitlines()[0][:300]

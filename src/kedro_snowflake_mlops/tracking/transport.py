@@ -23,10 +23,6 @@ FIRST_SERVER_ERROR = 500
 # retried after an answer was lost finds the run the first attempt made instead of
 # making a second one.
 RUN_KEY_TAG = "kedro.run_key"
-# The final statuses of a run: ended by the pipeline, by its error, or interrupted
-# (Ctrl-C, SIGTERM, the Kedro process gone).
-FINAL_STATUSES = ("FINISHED", "FAILED", "KILLED")
-
 # Faults worth another attempt: the service is briefly away, busy or slow. A 429/5xx
 # only counts next to status wording, as MLflow's client ("failed with error code 503
 # != 200"), urllib3 ("too many 503 error responses"), Snowflake's external functions
@@ -138,7 +134,8 @@ class TrackingTransport(ABC):
 
     @abstractmethod
     def end_run(self, run: RunInfo, status: str, end_time_ms: int) -> None:
-        """Set the final status (one of FINAL_STATUSES) and the end time."""
+        """Set the final status and the end time: FINISHED (the pipeline ended), FAILED
+        (a node raised) or KILLED (Ctrl-C, SIGTERM, the Kedro process gone)."""
 
     @abstractmethod
     def how_to_open(self, run: RunInfo) -> str:

@@ -23,6 +23,7 @@ only to explain a crash), never to the user's terminal.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -177,17 +178,11 @@ class Worker:
                 line = self.recorder.finish(status, end_time_ms)
         except Exception as failure:  # noqa: BLE001 - the policy raised (fail)
             error = str(failure)
-        tally = self.recorder.tally
         self.answer(
             ok=error is None,
             error=error,
             line=line,
-            tally={
-                "metrics": tally.metrics,
-                "params": tally.params,
-                "artifacts": tally.artifacts,
-                "missed": tally.missed,
-            },
+            tally=dataclasses.asdict(self.recorder.tally),
             notes=self.transport.notes + self.recorder.notes,
             run_id=getattr(self.recorder.run, "run_id", None),
         )
