@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from support.baking import REPO_ROOT, bake
 from support.external_function_bridge import ARITIES, ExternalFunctionBridge
-from support.external_functions import ExternalFunctionEmulator
+from support.external_functions import ExternalFunctionEmulator, ExternalFunctionError
 
 pytestmark = pytest.mark.slow
 
@@ -192,6 +192,48 @@ def test_external_functions_failed_run_is_tagged_through_the_tag_function(
     _, _, tags = as_dicts(run)
     assert tags["kedro.failed_node"] == "create_model_input_table"
     assert tags["kedro.failed_task"] == "CREATE_MODEL_INPUT_TABLE"
+
+
+class GatewayDownFor(ExternalFunctionEmulator):
+    """The gateway in front of MLflow answers 503 for one function's calls (what
+    Snowflake reports once its own retries are spent); the rest reach MLflow."""
+
+    def __init__(self, *args, failing: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.failing = failing
+
+    def call(self, function_name, rows):
+        if function_name.lower() == self.failing:
+            raise ExternalFunctionError(f"{function_name}: the gateway answered 503")
+        return super().call(function_name, rows)
+
+
+def test_mlflow_gone_at_the_end_under_warn_still_ends_the_graph(
+    project, mlflow_server, tmp_path
+):
+    """on_failure: warn: the finalizer cannot end the MLflow run, says so, and still
+    writes the graph's outcome (`kedro snowflake run` waits for it)."""
+    baked, _ = project
+    emulator = GatewayDownFor(
+        baked.path / "sql", mlflow_server.url, failing=PREFIX + "run_update"
+    )
+    gateway = ExternalFunctionBridge(emulator)
+    try:
+        result = run_graph(project, "tg_ef", **bridge_variables(gateway, tmp_path))
+    finally:
+        gateway.close()
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert re.search(r"FINALIZER\s+SUCCEEDED", output), output[-4000:]
+    log = (baked.path / "snowflake-run-local.log").read_text(encoding="utf-8")
+    (line,) = [line for line in log.splitlines() if "could not be ended" in line]
+    # The procedure's process sees the failed call (the bridge answers it with 500).
+    assert "could not be ended FINISHED: HTTPError: HTTP Error 500" in line
+    assert "(snowflake.mlflow.on_failure: warn)" in line
+    run = mlflow_server.get(
+        "runs/get", run_id=re.search(r"MLflow run (\w{32})", line)[1]
+    )
+    assert run["run"]["info"]["status"] == "RUNNING"  # nothing could end it
 
 
 def test_external_access_the_mlflow_client_inside_the_procedure(

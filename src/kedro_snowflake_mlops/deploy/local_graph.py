@@ -29,6 +29,7 @@ from typing import Any
 from snowflake.snowpark import Session
 from snowflake.snowpark.mock._functions import ColumnEmulator
 
+from .procedure import innermost
 from .steps import FINALIZER, ROOT
 
 EVENT = "@@task "
@@ -194,17 +195,12 @@ def _call(  # noqa: PLR0913 (one task's call)
     try:
         value = session.call(procedure_name, step)
     except Exception as error:  # the task FAILS, as the procedure's error fails it
-        # The first error of the chain (Snowpark wraps what the procedure raised).
-        inner, seen = error, {id(error)}
-        while (cause := inner.__cause__ or inner.__context__) and id(cause) not in seen:
-            seen.add(id(cause))
-            inner = cause
         emit(
             task=name,
             step=step,
             state="FAILED",
             seconds=round(time.monotonic() - started, 2),
-            error=f"{type(inner).__name__}: {inner}",
+            error=innermost(error),  # Snowpark wraps what the procedure raised
             traceback=traceback.format_exc(limit=8),
         )
         return "FAILED"

@@ -195,9 +195,11 @@ def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> s
         logger.info(
             "MLflow run %s started with %s params%s",
             handed["run_id"],
-            len(params),
+            recorder.tally.params,
             _statements(transport),
         )
+        for missed in recorder.tally.missed:
+            logger.warning("MLflow: %s NOT logged (%s)", missed, recorder.first_fault)
     value = json.dumps({"run": handed, "group_id": group_id})
     ledger_write(
         session,
@@ -213,7 +215,7 @@ def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> s
 
 def innermost(error: BaseException) -> str:
     """The first error of a chain (Snowpark wraps what a function raised), without
-    the credentials of any URL in it: it goes to the ledger and the terminal."""
+    the credentials of any URL in it: it goes to the terminal."""
     *_, first = error_chain(error)
     return without_credentials(f"{type(first).__name__}: {first}")
 
@@ -303,7 +305,11 @@ def finish_graph_run(session, manifest, context: TaskContext, workdir: Path) -> 
     """FINALIZER: end the run FINISHED when every group succeeded, else FAILED with
     the failed node and its error as tags."""
     from ..tracking.recorder import now_ms  # noqa: PLC0415
-    from ..tracking.transport import RunInfo, with_retries  # noqa: PLC0415
+    from ..tracking.transport import (  # noqa: PLC0415
+        RunInfo,
+        policy_failure,
+        with_retries,
+    )
     from .tags import set_tags  # noqa: PLC0415
 
     group_id = context.graph_run_id()
@@ -321,6 +327,7 @@ def finish_graph_run(session, manifest, context: TaskContext, workdir: Path) -> 
             "failed_node": failures[0]["NODE"],
             "error": failures[0]["ERROR"],
         }
+    tracking_failure = None
     if handed.get("run"):
         run = RunInfo(**handed["run"])
         _, config, transport = _tracking(manifest, workdir)
@@ -338,6 +345,12 @@ def finish_graph_run(session, manifest, context: TaskContext, workdir: Path) -> 
             logger.info(
                 "MLflow run %s ended %s%s", run.run_id, status, _statements(transport)
             )
+        except Exception as error:  # noqa: BLE001 - the graph's outcome is written anyway
+            fault = f"MLflow run {run.run_id} could not be ended {status}: {innermost(error)}"
+            if config.on_failure == "fail":
+                tracking_failure = policy_failure(fault)
+            else:
+                logger.warning("%s (snowflake.mlflow.on_failure: warn)", fault)
         finally:
             transport.close()
     value = json.dumps(result)
@@ -349,4 +362,6 @@ def finish_graph_run(session, manifest, context: TaskContext, workdir: Path) -> 
         state=status,
         run=value,
     )
+    if tracking_failure:
+        raise tracking_failure  # after the outcome is written: `run` stops waiting
     return value

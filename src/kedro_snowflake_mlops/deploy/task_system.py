@@ -19,6 +19,8 @@ import json
 import time
 from typing import Any
 
+from ..conf import without_credentials
+
 # Snowflake keeps a task's return value up to 10 KB; the error text is cut well below.
 MAX_ERROR = 2000
 
@@ -92,7 +94,10 @@ def ledger_write(  # noqa: PLR0913 (one row's columns)
     error: str = "",
     run: str = "",
 ) -> None:
-    row = [group_id, task, state, node, error[:MAX_ERROR], run, int(time.time() * 1000)]
+    # The error is shown by `kedro snowflake run` and becomes an MLflow tag: never the
+    # credentials of a URL in it.
+    error = without_credentials(error)[:MAX_ERROR]
+    row = [group_id, task, state, node, error, run, int(time.time() * 1000)]
     frame = session.create_dataframe([row], schema=_schema())
     frame.write.save_as_table(table.split("."), mode="append")
 
