@@ -42,7 +42,7 @@ def next_steps(project: Path, answers: Mapping, report: OfflineReport) -> str:
         "  kedro run                          # offline: Snowpark local testing + mlflow.db",
         "  Snowflake: read sql/README.md and run the scripts in order",
     ]
-    todo = dict.fromkeys(item.split(": ", 1)[1] for item in report.placeholders)
+    todo = dict.fromkeys(placeholder.name for placeholder in report.placeholders)
     if todo:
         lines.append(f"    fill in first: {', '.join(todo)}")
     who = [

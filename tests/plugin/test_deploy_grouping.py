@@ -115,7 +115,8 @@ def test_the_deploy_block_validates_names_that_go_into_sql():
 def test_a_missing_or_misspelt_deploy_block_says_what_to_do():
     with pytest.raises(DeployConfigError, match="add the deploy block"):
         load_deploy_config({})
-    with pytest.raises(
-        DeployConfigError, match="snowflake.deploy.warehose is not a known key"
-    ):
+    with pytest.raises(DeployConfigError) as error:
         load_deploy_config({"deploy": {**GOOD, "warehose": "X"}})
+    assert str(error.value).startswith(
+        "snowflake.deploy.warehose is not a known key (did you mean `warehouse`?); fix:"
+    )

@@ -20,9 +20,9 @@ from typing import Any
 import click
 
 from ..conf import first_line
-from ..objects.conf_check import check_project
 from ..objects.integrations import kept_integration
 from ..objects.online import SHOW_QUERIES, run_query
+from ..objects.report import check_sql
 from ..project import project_path, real_session_config
 
 # 90_smoke_test and 99_teardown are run on purpose, not as part of the setup; 80-89
@@ -195,13 +195,9 @@ def setup(  # noqa: PLR0913 (the command's options)
             and script.number < TEARDOWN_SCRIPT
         )
     ]
-    # `sql/NN.sql: <NAME>` for each placeholder left in a statement of these scripts.
-    names = {script.name for script in chosen}
-    left = [
-        found
-        for found in check_project(project, env).placeholders
-        if found.split(": ", 1)[0] in names
-    ]
+    # Each placeholder left in a statement of these scripts (sql/ alone says).
+    names = {script.path.name for script in chosen}
+    left = [str(p) for p in check_sql(project).placeholders if p.script in names]
     if left:
         raise click.ClickException(
             "placeholders are left; replace each with your value (see sql/README.md, "

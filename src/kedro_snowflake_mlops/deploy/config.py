@@ -111,7 +111,7 @@ def _describe(problem: FieldProblem) -> str:
     if problem.kind == "missing":
         what = "is missing"
     elif problem.kind == "extra_forbidden":
-        what = "is not a known key"
+        what = f"is not a known key{problem.suggestion}"
     else:
         shown = problem.value
         got = f" (got {shown!r})" if isinstance(shown, str | int | float) else ""

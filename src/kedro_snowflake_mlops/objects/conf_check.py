@@ -19,35 +19,30 @@ from ..conf import ConfigError, project_config_loader, read_snowflake_conf
 from ..tracking.contract import FUNCTION_SIGNATURES
 from .expected import ExpectedObject, Finding, ProjectConf, qualify
 from .inventory import normalize
-from .report import (
-    OfflineReport,
-    add_what_sql_creates,
-    follow_dependencies,
-    placeholders_in,
-)
-from .sql_checks import check_teardown, match_creator, read_sql
+from .report import OfflineReport, check_sql
 
 RUN_ENV = "snowflake"  # the conf env whose objects sql/ creates
 ARTIFACT_STAGING_KEY = "snowflake.mlflow.artifact_staging_stage"
 STAGE_REFERENCE = re.compile(r"^@[A-Za-z_\"]")
+# The MLflow stage is MLflow's artifact store (external); PUT uploads the run's artifacts
+# to the staging stage first, and the procedure's IMPORTS to the code stage (sql/07), so
+# those must be internal.
+STAGE_KINDS = {
+    "snowflake.mlflow.stage": "external",
+    ARTIFACT_STAGING_KEY: "internal",
+    "snowflake.deploy.code_stage": "internal",
+}
 
 
 def check_project(project: Path, env: str = RUN_ENV) -> OfflineReport:
     """Every offline check of a project, with its conf as `--env <env>` reads it."""
-    report = OfflineReport(Path(project))
-    findings = report.findings
-    report.conf = read_project_conf(report.project, findings, env)
-    inventory = report.inventory = read_sql(report.project, findings)
-    report.placeholders = placeholders_in(inventory)
-    report.expected = objects_named_in_conf(report.conf)
-    for obj in report.expected:
-        match_creator(obj, inventory, findings)
-    # Whatever else the setup scripts create (the data stage, ...) is part of the
-    # inventory too, so the online check looks for it, and is checked like the rest:
-    # this check finds everything the one after generation (check_sql) finds.
-    add_what_sql_creates(report)
-    follow_dependencies(report)
-    check_teardown(inventory, findings)
+    conf_findings: list[Finding] = []
+    conf = read_project_conf(Path(project), conf_findings, env)
+    # What conf/ names first; whatever else the setup scripts create (the data stage,
+    # ...) is checked like the rest, and listed, so the online check looks for it too.
+    report = check_sql(project, objects_named_in_conf(conf))
+    report.conf = conf
+    report.findings[:0] = conf_findings
     return report
 
 
@@ -118,15 +113,8 @@ def objects_named_in_conf(conf: ProjectConf) -> list[ExpectedObject]:
         ExpectedObject("SCHEMA", f"{database}.{schema}", f"{where}.schema"),
     ]
     for key, reference in stage_references({"snowflake": conf.snowflake}):
-        # The MLflow stage is MLflow's artifact store (external); PUT uploads the run's
-        # artifacts to the staging stage first, so that one must be internal.
-        kind = {
-            "snowflake.mlflow.stage": "external",
-            ARTIFACT_STAGING_KEY: "internal",
-            # The procedure's IMPORTS are PUT there (sql/07).
-            "snowflake.deploy.code_stage": "internal",
-        }
-        expected.append(_stage(reference, key, database, schema, kind.get(key, "")))
+        kind = STAGE_KINDS.get(key, "")
+        expected.append(_stage(reference, key, database, schema, kind))
     for key, reference in stage_references(conf.catalog):
         expected.append(_stage(reference, f"catalog {key}", database, schema, ""))
     functions = mlflow.get("functions") or {}

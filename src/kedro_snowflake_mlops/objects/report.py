@@ -9,8 +9,10 @@ objects that do not exist yet are not their business (see online.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .expected import ExpectedObject, Finding, ProjectConf
 from .inventory import Inventory
@@ -31,6 +33,16 @@ from .sql_checks import (
 PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
 
 
+class Placeholder(NamedTuple):
+    """A value only the user can fill in, and the script of sql/ that holds it."""
+
+    script: str  # the file name in sql/
+    name: str  # e.g. <AWS_API_ROLE_ARN>
+
+    def __str__(self) -> str:
+        return f"sql/{self.script}: {self.name}"
+
+
 @dataclass
 class OfflineReport:
     """What the offline check found."""
@@ -40,8 +52,7 @@ class OfflineReport:
     findings: list[Finding] = field(default_factory=list)
     inventory: Inventory = field(default_factory=Inventory)
     conf: ProjectConf = field(default_factory=lambda: ProjectConf({}, {}))
-    # `sql/NN_name.sql: <NAME>` for every value only the user can fill in.
-    placeholders: list[str] = field(default_factory=list)
+    placeholders: list[Placeholder] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -67,18 +78,24 @@ class OfflineReport:
         )
 
 
-def check_sql(project: Path) -> OfflineReport:
+def check_sql(project: Path, named: Iterable[ExpectedObject] = ()) -> OfflineReport:
     """The checks that read sql/ alone: every script splits into statements; every
     object the setup scripts create is listed; external functions and the external stage
     find their integration and translators, created before them; teardown drops it all.
 
+    `named`: objects named elsewhere (conf/), each of which sql/ must create with the
+    right type (and signature); they are checked first, and like the rest.
+
     This is what runs right after `kedro new`: it reads no conf/, so it needs neither
     Kedro's config loader nor the project's settings.py. `kedro snowflake check` runs the
-    whole check (conf_check.py), which also holds conf/ against sql/.
+    whole check (conf_check.py), which passes what conf/ names.
     """
     report = OfflineReport(Path(project))
     report.inventory = read_sql(report.project, report.findings)
     report.placeholders = placeholders_in(report.inventory)
+    report.expected = list(named)
+    for obj in report.expected:
+        match_creator(obj, report.inventory, report.findings)
     add_what_sql_creates(report)
     follow_dependencies(report)
     check_teardown(report.inventory, report.findings)
@@ -123,10 +140,10 @@ def follow_dependencies(report: OfflineReport) -> None:
             check_created_before(obj.created_by, known[key], inventory, findings)
 
 
-def placeholders_in(inventory: Inventory) -> list[str]:
-    """`sql/NN.sql: <NAME>` for every placeholder in a statement (not in comments)."""
-    found: dict[str, None] = {}
+def placeholders_in(inventory: Inventory) -> list[Placeholder]:
+    """Every placeholder in a statement (not in comments), once per script."""
+    found: dict[Placeholder, None] = {}
     for statement in inventory.statements:
         for name in PLACEHOLDER.findall(statement.text):
-            found.setdefault(f"sql/{statement.script}: {name}")
+            found.setdefault(Placeholder(statement.script, name))
     return list(found)
