@@ -4,19 +4,18 @@ wall-clock timer."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-ENV = {
-    **{k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
-    "KEDRO_DISABLE_TELEMETRY": "true",
-    "DO_NOT_TRACK": "1",
-    "MLFLOW_DISABLE_TELEMETRY": "true",
-}
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+
+from support.baking import clean_env  # noqa: E402
+
+# The tests' environment for the processes timed here: no outer virtualenv, telemetry off.
+ENV = clean_env()
 
 
 def kedro(*args: str) -> list[str]:

@@ -128,10 +128,10 @@ def test_answers_reach_the_configuration(baked):
     assert pyproject["tool"]["kedro"]["project_name"] == answers["project_name"]
 
 
-def test_conf_and_sql_agree_and_the_hook_printed_what_check_confirms(baked):
-    """The post-generation hook reads sql/ only (quick); conf/ was rendered from the same
-    answers, and here, for every answer set, the whole check holds the two together and
-    lists the same objects the hook listed."""
+def test_conf_and_sql_agree_and_both_checks_list_the_same_objects(baked):
+    """The post-generation hook runs check_sql (sql/ only, quick); conf/ was rendered
+    from the same answers, and here, for every answer set, the whole check holds the two
+    together and lists the same objects as check_sql, the list the hook prints."""
     whole = check_project(baked.path)
     assert [str(finding) for finding in whole.findings] == []
     assert whole.inventory_table() == check_sql(baked.path).inventory_table()

@@ -15,6 +15,7 @@ import time
 import pytest
 from support.attack_project import (
     bake_attack_project,
+    error_line,
     kedro_run,
     no_worker_left,
     write,
@@ -25,24 +26,12 @@ from support.throwaway import throwaway_secret
 
 pytestmark = pytest.mark.slow
 
-# Kedro's own INFO lines before our hooks run, then the error: never a traceback.
-MAX_LINES = 6
+URI_PASSWORD = throwaway_secret("uri-password")
 
 
 @pytest.fixture(scope="module")
 def project(cookies_session):
     return bake_attack_project(cookies_session, "Configuration Errors")
-
-
-def error_line(outcome) -> str:
-    """The `Error:` line, after checking the output is short and holds no traceback."""
-    assert outcome.returncode == 1, outcome.output[-3000:]
-    assert "Traceback" not in outcome.output, outcome.output[-3000:]
-    lines = outcome.output.strip().splitlines()
-    assert len(lines) <= MAX_LINES, outcome.output
-    errors = [line for line in lines if line.startswith("Error: ")]
-    assert len(errors) == 1, outcome.output
-    return errors[0]
 
 
 def snowflake_env(project, name: str, session: str = "", mlflow: str = "") -> str:
@@ -104,7 +93,7 @@ def test_a_misspelt_section_is_refused_with_a_suggestion(project, new_env):
             "databricks (got 'not a uri'); fix: use e.g. sqlite:///mlflow.db",
         ),
         (
-            "tracking_uri: https://user:pw-in-uri@/x\n",
+            f"tracking_uri: https://user:{URI_PASSWORD}@/x\n",
             "Error: snowflake.mlflow.tracking_uri must name a host: "
             "https://<host>[:<port>] (got 'https://***@/x')",
         ),
@@ -115,7 +104,7 @@ def test_a_wrong_mlflow_key_or_value_is_refused_naming_it(project, block, expect
     env = write_env(project, "mlflow_key", block)
     line = error_line(kedro_run(project, "--env", env, "--pipelines", "tiny"))
     assert line.startswith(expected)
-    assert "pw-in-uri" not in line
+    assert URI_PASSWORD not in line
 
 
 @pytest.mark.parametrize(

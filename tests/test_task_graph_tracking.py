@@ -25,14 +25,13 @@ import pytest
 from support.baking import REPO_ROOT, bake
 from support.external_function_bridge import ARITIES, ExternalFunctionBridge
 from support.external_functions import ExternalFunctionEmulator, ExternalFunctionError
+from support.throwaway import throwaway_secret
 
 pytestmark = pytest.mark.slow
 
 PREFIX = "demo.demo.mlflow_"
 PATCHES = REPO_ROOT / "tests" / "support" / "local_patches.py"
-FAKE_MLFLOW_CREDENTIAL = (
-    "test-token-" + uuid.uuid4().hex[:8]
-)  # recognisable: it must never be printed
+FAKE_MLFLOW_CREDENTIAL = throwaway_secret("token")  # it must never be printed
 
 
 # snowflake.deploy.secrets of env tg_ea: the procedure's SECRETS clause. Only its keys

@@ -8,11 +8,11 @@ import pickle
 import re
 import shutil
 import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
 from mlflow import MlflowClient
+from support.attack_project import write_env
 from support.baking import bake
 from support.mlflow_server import free_port
 
@@ -139,15 +139,6 @@ def test_a_failing_node_marks_the_run_failed_and_still_raises(demo, client):
     (failed,) = runs(client, "FAILED")
     assert failed.data.params["model_options.target"] == "NO_SUCH_COLUMN"
     assert failed.info.end_time >= failed.info.start_time
-
-
-def write_env(project, name: str, mlflow_block: str) -> None:
-    folder = project.path / "conf" / name
-    folder.mkdir(exist_ok=True)
-    (folder / "snowflake.yml").write_text(
-        "snowflake:\n  mlflow:\n"
-        + textwrap.indent(textwrap.dedent(mlflow_block), "    ")
-    )
 
 
 UNREACHABLE = """\

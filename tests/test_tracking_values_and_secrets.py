@@ -137,16 +137,19 @@ def proxy(mlflow_server):
     forwarding.close()
 
 
+URI_PASSWORD = throwaway_secret("uri-password")
+
+
 def test_a_tracking_uri_with_credentials_is_never_printed(project, proxy):
     port = proxy.url.rsplit(":", 1)[1]
     env = write_env(
         project,
         "uri_credentials",
-        f"tracking_uri: http://kedro:s3cr3t-pw@127.0.0.1:{port}\n",
+        f"tracking_uri: http://kedro:{URI_PASSWORD}@127.0.0.1:{port}\n",
     )
     outcome = kedro_run(project, "--env", env, "--pipelines", "tiny")
     assert outcome.returncode == 0, outcome.output[-3000:]
-    assert "s3cr3t-pw" not in outcome.output
+    assert URI_PASSWORD not in outcome.output
     assert "View run" not in outcome.output  # MLflow's own line would carry it
     assert f"open it at http://***@127.0.0.1:{port}/#/experiments/" in outcome.summary
 
@@ -155,10 +158,10 @@ def test_credentials_stay_out_of_the_failure_line_too(project):
     env = write_env(
         project,
         "uri_credentials_down",
-        f"tracking_uri: http://kedro:s3cr3t-pw@127.0.0.1:{free_port()}\n"
+        f"tracking_uri: http://kedro:{URI_PASSWORD}@127.0.0.1:{free_port()}\n"
         "timeout_seconds: 2\nretry:\n  attempts: 1\n",
     )
     outcome = kedro_run(project, "--env", env, "--pipelines", "tiny")
     assert outcome.returncode == 0
-    assert "s3cr3t-pw" not in outcome.output
+    assert URI_PASSWORD not in outcome.output
     assert "NOT logged" in outcome.summary and "Connection refused" in outcome.summary

@@ -23,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 from snowflake.snowpark import Session
 from support.snowflake_wire import FakeSnowflakeServer
+from support.throwaway import throwaway_secret
 
 from kedro_snowflake_mlops.cli.check import check
 from kedro_snowflake_mlops.conf import project_config_loader
@@ -30,7 +31,7 @@ from kedro_snowflake_mlops.objects.conf_check import ARTIFACT_STAGING_KEY, check
 from kedro_snowflake_mlops.objects.online import check_online, table
 from kedro_snowflake_mlops.session import config as session_config
 
-FAKE_CREDENTIAL = "not-a-real-secret-5d2c"  # recognisable, never a real one
+FAKE_CREDENTIAL = throwaway_secret("password")  # recognisable, never a real one
 CREDENTIALS = {
     "SNOWFLAKE_ACCOUNT": "myorg-acct",
     "SNOWFLAKE_USER": "ME",

@@ -237,6 +237,36 @@ def kedro_run(
     return Outcome(result.returncode, result.stdout + result.stderr)
 
 
+def run_tiny(project: BakedProject, env: str) -> Outcome:
+    """`kedro run --pipelines tiny --env <env>` from no outputs; no worker left after."""
+    for output in TINY_OUTPUTS:
+        (project.path / output).unlink(missing_ok=True)
+    outcome = kedro_run(project, "--env", env, "--pipelines", "tiny")
+    assert no_worker_left(project) == []
+    return outcome
+
+
+def outputs_kept(project: BakedProject) -> bool:
+    """Every node of the tiny pipeline saved its output."""
+    return all((project.path / output).is_file() for output in TINY_OUTPUTS)
+
+
+# Kedro's own INFO lines before our hooks run, then the error.
+MAX_LINES = 6
+
+
+def error_line(outcome: Outcome) -> str:
+    """The one `Error:` line of a stopped run, after checking that the output is short
+    and holds no traceback."""
+    assert outcome.returncode == 1, outcome.output[-3000:]
+    assert "Traceback" not in outcome.output, outcome.output[-3000:]
+    lines = outcome.output.strip().splitlines()
+    assert len(lines) <= MAX_LINES, outcome.output
+    errors = [line for line in lines if line.startswith("Error: ")]
+    assert len(errors) == 1, outcome.output
+    return errors[0]
+
+
 def start_kedro_run(project: BakedProject, *args: str, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "kedro", "run", *args],

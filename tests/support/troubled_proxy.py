@@ -12,11 +12,13 @@ injected is the real server's.
     ...  # point tracking_uri at proxy.url
     proxy.close()
 
-Actions: `status` (answer that status with the error_code MLflow's server pairs with it,
-mlflow.exceptions.HTTP_STATUS_TO_ERROR_CODE; a status MLflow never answers is refused
-when the rule is added; do not forward), `garbage` (200 with a body that
-is not JSON, do not forward), `delay` (wait, then forward), `lose_answer` (forward, then
-wait `seconds` before answering: the client times out although the server did the work).
+Actions: `status` (answer that status with the JSON error MLflow's server sends with it;
+a status MLflow's server never answers is refused when the rule is added; do not
+forward), `gateway` (502 with an HTML page, as a proxy or cloud gateway in front of
+MLflow answers when it cannot reach the server; do not forward), `garbage` (200 with a
+body that is not JSON, do not forward), `delay` (wait, then forward), `lose_answer`
+(forward, then wait `seconds` before answering: the client times out although the
+server did the work).
 """
 
 from __future__ import annotations
@@ -40,6 +42,16 @@ FORWARDED = (
     "authorization",
 )
 RETURNED = ("Content-Type", "Content-Encoding")
+# mlflow.exceptions maps several error codes to one status and keeps the last; for these
+# statuses the server's handlers use another code (a missing run, a bad parameter).
+SERVER_ERROR_CODES = {
+    **HTTP_STATUS_TO_ERROR_CODE,
+    400: "INVALID_PARAMETER_VALUE",
+    404: "RESOURCE_DOES_NOT_EXIST",
+}
+GATEWAY_PAGE = (
+    b"<html><head><title>502 Bad Gateway</title></head><body>502</body></html>"
+)
 
 
 class _Server(ThreadingHTTPServer):
@@ -103,10 +115,10 @@ class TroubledProxy:
 
     def add(self, path: str, action: str, times: int | None = 1, **options) -> Rule:
         rule = Rule(path=path, action=action, times=times, **options)
-        if action == "status" and rule.status not in HTTP_STATUS_TO_ERROR_CODE:
+        if action == "status" and rule.status not in SERVER_ERROR_CODES:
             raise ValueError(
                 f"MLflow's server never answers {rule.status} (no error_code maps to "
-                f"it); one of {sorted(HTTP_STATUS_TO_ERROR_CODE)}"
+                f"it); one of {sorted(SERVER_ERROR_CODES)}"
             )
         with self._lock:
             self.rules.append(rule)
@@ -130,7 +142,7 @@ class TroubledProxy:
         rule = self._rule(request.path)
         action = rule.action if rule else "forward"
         if action == "status":
-            code = HTTP_STATUS_TO_ERROR_CODE[rule.status]
+            code = SERVER_ERROR_CODES[rule.status]
             payload = json.dumps({"error_code": code, "message": "injected"}).encode()
             self._answer(
                 request,
@@ -139,6 +151,10 @@ class TroubledProxy:
                 payload,
                 {"Content-Type": "application/json"},
             )
+            return
+        if action == "gateway":
+            headers = {"Content-Type": "text/html"}
+            self._answer(request, seen, 502, GATEWAY_PAGE, headers)
             return
         if action == "garbage":
             self._answer(
@@ -172,7 +188,6 @@ class TroubledProxy:
                 for name in RETURNED
                 if (value := response.getheader(name)) is not None
             }
-            returned.setdefault("Content-Type", "application/json")
             return response.status, response.read(), returned
         finally:
             connection.close()
