@@ -15,7 +15,7 @@ from kedro_snowflake_mlops.conf import error_chain
 from kedro_snowflake_mlops.deploy.outcome import how_to_open
 from kedro_snowflake_mlops.deploy.procedure import innermost
 from kedro_snowflake_mlops.tracking import external_access
-from kedro_snowflake_mlops.tracking.config import MlflowConfigError
+from kedro_snowflake_mlops.tracking.config import MlflowConfigError, load_mlflow_config
 from kedro_snowflake_mlops.tracking.transport import is_transient
 
 PASSWORD = throwaway_secret("password")
@@ -56,17 +56,20 @@ def test_the_graph_runs_address_hides_the_uris_credentials(transport):
     assert said == "open it at https://***@mlflow.example/#/experiments/1/runs/abc"
 
 
-def test_external_access_refuses_plain_http_in_one_line_without_credentials(
-    monkeypatch, tmp_path: Path
-):
-    monkeypatch.setattr(external_access, "read_token", lambda: "unused")
+def test_external_access_refuses_plain_http_in_one_line_without_credentials():
+    block = {
+        "mlflow": {
+            "experiment_name": "demo-mlops",
+            "transport": "external_access",
+            "tracking_uri": f"http://analyst:{PASSWORD}@mlflow.example",
+        }
+    }
     with pytest.raises(MlflowConfigError) as refused:
-        external_access.ExternalAccessTransport(
-            f"http://analyst:{PASSWORD}@mlflow.example", 5, tmp_path
-        )
-    message = str(refused.value)
-    assert message.startswith("snowflake.mlflow.tracking_uri: ")
-    assert "http://***@mlflow.example" in message and PASSWORD not in message
+        load_mlflow_config(block)
+    message = str(refused.value)  # one line per problem (stage, functions: missing)
+    (line,) = [x for x in message.splitlines() if "tracking_uri" in x.split(" ")[0]]
+    assert line.startswith("snowflake.mlflow.tracking_uri must be an https URI")
+    assert "http://***@mlflow.example" in line and PASSWORD not in message
 
 
 def test_the_token_leaves_the_environment_when_the_transport_closes(

@@ -242,6 +242,30 @@ def test_an_unknown_key_is_named_without_its_value(block):
     assert token not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("uri", "accepted"),
+    [
+        ("https://mlflow.example.com", True),
+        ("http://127.0.0.1:5000", True),  # kedro snowflake run --local
+        ("http://mlflow.example.com", False),
+        ("sqlite:///mlflow.db", False),
+    ],
+)
+def test_external_access_needs_an_https_server(block, uri, accepted):
+    block["mlflow"] |= {"transport": "external_access", "tracking_uri": uri}
+    if accepted:
+        assert load_mlflow_config(block).tracking_uri == uri
+        return
+    with pytest.raises(MlflowConfigError) as error:
+        load_mlflow_config(block)
+    message = str(error.value)
+    assert message.startswith(
+        "snowflake.mlflow.tracking_uri must be an https URI with transport "
+        f"external_access (got {uri!r}); fix: "
+    )
+    assert "sql/80's network rule allows its host on port 443" in message
+
+
 def test_a_sqlite_uri_with_a_driver_is_a_local_store_too(block, tmp_path):
     block["mlflow"]["tracking_uri"] = "sqlite+pysqlite:///mlflow.db?timeout=30"
     config = load_mlflow_config(block)

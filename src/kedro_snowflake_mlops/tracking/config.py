@@ -52,7 +52,9 @@ _FIXES = {
     ),
     "tracking_uri": (
         "use e.g. sqlite:///mlflow.db (a file in the project) or "
-        "http://127.0.0.1:5000 (an MLflow server)"
+        "http://127.0.0.1:5000 (an MLflow server); with transport external_access, the "
+        "https address of your MLflow server (sql/80's network rule allows its host on "
+        "port 443)"
     ),
     "on_failure": "use `warn` (keep running) or `fail` (stop the run)",
     "create_experiment": "use true or false",
@@ -172,10 +174,16 @@ class MlflowConfig(BaseModel):
 
     @field_validator("tracking_uri")
     @classmethod
-    def _usable_uri(cls, value: str) -> str:
+    def _usable_uri(cls, value: str, info) -> str:
         problem = tracking_uri_problem(value)
         if problem:
             raise ValueError(problem)
+        # Inside Snowflake the client goes out through sql/80's network rule (port 443);
+        # a server on this machine is what `kedro snowflake run --local` can use.
+        loopback = value.startswith(("http://127.0.0.1", "http://localhost"))
+        wanted_https = info.data.get("transport") == "external_access"
+        if wanted_https and not (value.startswith("https://") or loopback):
+            raise ValueError("must be an https URI with transport external_access")
         return value
 
     @field_validator("artifact_staging_stage")

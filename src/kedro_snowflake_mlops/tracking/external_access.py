@@ -14,8 +14,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..conf import without_credentials
-from .config import MlflowConfigError
 from .direct import DirectTransport
 
 # The name the procedure's SECRETS clause gives the token (snowflake.deploy.secrets).
@@ -35,14 +33,7 @@ class ExternalAccessTransport(DirectTransport):
     def __init__(
         self, tracking_uri: str, timeout_seconds: float, artifact_root: Path
     ) -> None:
-        loopback = tracking_uri.startswith(("http://127.0.0.1", "http://localhost"))
-        if not (tracking_uri.startswith("https://") or loopback):
-            raise MlflowConfigError(
-                "snowflake.mlflow.tracking_uri: transport external_access needs an "
-                f"https URI (got {without_credentials(tracking_uri)!r}). Fix: use the "
-                "https address of your MLflow server; the network rule of sql/80 allows "
-                "its host on port 443"
-            )
+        # The URI is https (or this machine's, for run --local): MlflowConfig checks it.
         os.environ["MLFLOW_TRACKING_TOKEN"] = read_token()
         super().__init__(tracking_uri, timeout_seconds, artifact_root)
 
