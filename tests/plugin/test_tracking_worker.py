@@ -1,6 +1,7 @@
 """The worker process that records runs of the direct transport, driven through
 BackgroundRecorder as the hook drives it: a real worker process, a real sqlite store,
-real signals. Nothing is faked."""
+real signals. One thing is made up: a Python that does not exist (sys.executable
+pointed at a missing file), to see a worker that cannot start."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 
 import pytest
 from mlflow import MlflowClient
+from support.mlflow_server import free_port
 from support.troubled_proxy import TroubledProxy
 
 from kedro_snowflake_mlops.tracking import background
@@ -136,7 +138,7 @@ def test_a_worker_that_cannot_start_is_a_tracking_fault(store, tmp_path, monkeyp
 
 
 def test_fail_waits_for_each_answer_and_raises_at_the_fault(tmp_path):
-    down = "http://127.0.0.1:9"  # nothing listens on the discard port
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     worker = BackgroundRecorder(
         config(down, on_failure="fail"), down, down, tmp_path / "mlruns"
     )
