@@ -8,10 +8,11 @@ read several answers, and the derived `__` values). The first rule an answer bre
 gives one line on stderr: field, value (escaped, shortened), rule, fix; then the hook
 exits 1 and cookiecutter deletes the half-made project folder.
 
-Why the raw answers too: cookiecutter renders every answer as a Jinja template before
-hooks run (an answer of ``{{ 7*7 }}`` arrives here as ``49``) and quietly keeps the first
-item of a list. The answers as given are in cookiecutter's ``_cookiecutter`` context, so
-template syntax, lists, mappings and numbers from a YAML config are refused there.
+Template syntax in an answer arrives here as typed: the template's Jinja extension
+(snowflake_mlops_jinja.py) keeps answers as text instead of rendering them. Why the raw
+answers too: cookiecutter quietly keeps the first item of a list. The answers as given
+are in cookiecutter's ``_cookiecutter`` context, so lists, mappings and numbers from a
+YAML config are refused there.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class Check(NamedTuple):
     fix: str
 
 
-TEMPLATE_SYNTAX = Check(r"(?!(?s:.*)\{[%#\{])", f"it holds template syntax ({', '.join(TEMPLATE_MARKERS)}), which cookiecutter evaluates", "answer with plain text, e.g. put a space after the {")  # fmt: skip
+TEMPLATE_SYNTAX = Check(r"(?!(?s:.*)\{[%#\{])", f"it holds template syntax ({', '.join(TEMPLATE_MARKERS)}), which cookiecutter would run as a template", "answer with plain text, e.g. put a space after the {")  # fmt: skip
 ACCOUNT = r"(?=(?s:.){0,255}\Z)(?:[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9_]+|[A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)?(?:\.(?:aws|azure|gcp))?)\Z"
 ROLE_ARN = r"arn:aws(?:-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}\Z"
 GUID = r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\Z"
@@ -190,7 +191,7 @@ class Problem(NamedTuple):
 
     rule: str
     fix: str
-    given: object = None  # the answer as typed, when cookiecutter rendered it otherwise
+    given: object = None  # the answer as given, when cookiecutter changed it
     detail: str = ""  # what in this value breaks the rule
 
 
@@ -258,8 +259,10 @@ def template_defaults() -> dict:
 
 
 def raw_answer_problems(raw: dict, defaults: dict) -> dict[str, Problem]:
-    """Answers as given, before cookiecutter rendered them: lists, mappings, numbers and
-    template syntax, which the rendered answers no longer show."""
+    """Answers as given, before cookiecutter read them: lists, mappings and numbers,
+    which the rendered answers no longer show (a list became its first item), and
+    template syntax: the template's extension renders the placeholders of its own file
+    names, so an answer made of one arrives rendered."""
     problems = {}
     for field, value in raw.items():
         own_default = value == defaults.get(field) or (
@@ -270,9 +273,10 @@ def raw_answer_problems(raw: dict, defaults: dict) -> dict[str, Problem]:
         if not isinstance(value, (str, bool, type(None))):  # YAML made it a number,
             problems[field] = not_one_text(value)._replace(given=value)  # a list...
         elif isinstance(value, str) and not re.match(TEMPLATE_SYNTAX.pattern, value):
-            rendered = f" It became {show(ANSWERS.get(field))}."
+            rendered = ANSWERS.get(field)
+            became = "" if rendered == value else f" It became {show(rendered)}."
             rule, fix = TEMPLATE_SYNTAX.rule, TEMPLATE_SYNTAX.fix
-            problems[field] = Problem(rule, fix, given=value, detail=rendered)
+            problems[field] = Problem(rule, fix, given=value, detail=became)
     return problems
 
 

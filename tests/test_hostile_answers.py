@@ -6,18 +6,17 @@ representative subset goes through `kedro new --starter=<repo> --config answers.
 
 How template syntax in answers is defended (investigated in cookiecutter 2.7.1 and
 kedro 1.7.0):
-- cookiecutter renders every answer as a Jinja template before any hook runs, so
-  `{{ 7*7 }}` reaches the hook as `49`. Its `_cookiecutter` context keeps the answers as
-  given, so pre_gen_project.py compares and refuses any answer that held template syntax
-  (except the template's own defaults for repo_name/python_package).
+- cookiecutter renders every answer as a Jinja template before any hook runs: `{{ 7*7 }}`
+  would reach the hook as `49`, and an answer Jinja cannot render (`{% raw %}x`, `{{ x`,
+  `{% if %}`, `{{ undefined }}`) would stop cookiecutter with a Jinja error naming no
+  answer. The template's Jinja extension (snowflake_mlops_jinja.py, cookiecutter.json
+  `_extensions`) renders only the template's own templates, so every answer reaches the
+  hook as typed and is refused there, by field; nothing of it is ever evaluated.
 - `kedro new` applies prompts.yml's regexes only to interactive prompts; with `--config`
   it checks nothing but project_name (its own `^[\\w -]{2,}$`). So every key of a config
   file reaches cookiecutter unchecked, and the hook is the real gate.
 - A `pre_prompt` hook (supported by cookiecutter 2.7) runs before the answers are read
   and never sees them, so it cannot help here.
-- What the hook cannot undo: the evaluation itself happens inside cookiecutter before
-  the hook runs. A config file is trusted like the template it drives; the hook makes
-  sure that no evaluated template ever becomes part of a project.
 - A YAML config can give a list or a mapping where one value is asked: cookiecutter
   makes a list a choice and quietly keeps its first item. `_cookiecutter` still holds
   the list, so the hook refuses it. A mapping (or null) for an answer that a derived
@@ -59,6 +58,7 @@ REFUSED_EXPERIMENT_NAMES = [
     ("jinja-object-experiment", "{{ cookiecutter.__class__ }}", "template syntax"),
     ("jinja-comment-experiment", "a{# hidden #}", "template syntax"),
     ("jinja-statement-experiment", "{% if true %}x{% endif %}", "template syntax"),
+    ("unclosed-expression-experiment", "demo {{ x", "template syntax"),
     ("yaml-injection-experiment", 'demo"\nsnowflake: {}', "U+000A CONTROL"),
     ("empty-experiment", "", "empty or blank"),
     ("blank-experiment", "   ", "empty or blank"),
@@ -137,6 +137,14 @@ REFUSED = [
     ("rtl-override-schema", {"snowflake_schema": "DEMO\u202e"}, "snowflake_schema"),
     ("jinja-expression-database", {"snowflake_database": "{{ 7*7 }}"}, "snowflake_database"),
     ("jinja-statement-schema", {"snowflake_schema": "{% if true %}X{% endif %}"}, "snowflake_schema"),
+    ("unclosed-raw-database", {"snowflake_database": "{% raw %}x"}, "snowflake_database"),
+    ("unclosed-expression-database", {"snowflake_database": "{{ x"}, "snowflake_database"),
+    ("empty-if-schema", {"snowflake_schema": "{% if %}"}, "snowflake_schema"),
+    ("undefined-variable-role", {"snowflake_role": "{{ undefined }}"}, "snowflake_role"),
+    ("code-in-warehouse", {"snowflake_warehouse": "{{ cookiecutter.__class__.__init__ }}"}, "snowflake_warehouse"),
+    ("unclosed-raw-project", {"project_name": "{% raw %}x"}, "project_name"),
+    ("unclosed-raw-gateway", {"mlflow_gateway_url": "{% raw %}"}, "mlflow_gateway_url"),
+    ("file-name-placeholder-database", {"snowflake_database": "{{ cookiecutter.python_package }}"}, "snowflake_database"),
     ("account-as-url", {"snowflake_account": "https://myorg-acct.snowflakecomputing.com"}, "snowflake_account"),
     ("account-with-host", {"snowflake_account": "myorg-acct.snowflakecomputing.com"}, "snowflake_account"),
     ("account-with-space", {"snowflake_account": "my org"}, "snowflake_account"),
@@ -337,6 +345,20 @@ def test_kedro_new_with_config_refuses(tmp_path, case, field):
         line.strip() for line in result.stderr.splitlines() if " Fix: " in line
     ]
     assert any(line.startswith(f"{field} = ") for line in problem_lines), result.stderr
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("answer", ["{% raw %}x", "{{ x", "{% if %}"])
+def test_kedro_new_refuses_unrenderable_template_syntax_as_typed(tmp_path, answer):
+    """Jinja cannot render these; cookiecutter alone would stop with a Jinja error that
+    names no answer, before any hook runs."""
+    result = kedro_new(tmp_path, {"snowflake_database": answer})
+    assert result.returncode != 0
+    assert (
+        f"  snowflake_database = {ascii(answer)}: it holds template syntax"
+        in result.stderr
+    ), result.stderr
+    assert "TemplateSyntaxError" not in result.stderr
     assert list((tmp_path / "out").iterdir()) == []
 
 

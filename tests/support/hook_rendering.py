@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
+import sys
 import tempfile
 from pathlib import Path
 from types import ModuleType
@@ -21,6 +22,9 @@ _counter = itertools.count()
 def hook_context(**answers: object) -> dict:
     """The context cookiecutter hands to hooks: rendered answers under `cookiecutter`,
     the answers as given under `_cookiecutter`."""
+    # Cookiecutter imports a template's Jinja extensions from the template's folder.
+    if str(REPO) not in sys.path:
+        sys.path.append(str(REPO))
     context = generate_context(
         context_file=str(REPO / "cookiecutter.json"), extra_context=answers
     )
