@@ -383,8 +383,8 @@ def test_kedro_prompt_and_config_file_give_the_same_rule_and_fix(
     tmp_path, field, value
 ):
     prompts = list(yaml.safe_load((REPO / "prompts.yml").read_text(encoding="utf-8")))
-    hook = render_hook("pre_gen_project", tmp_path)
-    problem = hook.problem_with(field, value)
+    rules = render_hook("pre_gen_project", tmp_path).answer_rules
+    problem = rules.problem_with(field, value)
     rule_and_fix = f"{problem.rule}. Fix: {problem.fix}."
     # Enter for every prompt before this one (the project name is typed: it has none).
     typed = "Prompt Check\n" + "\n" * (prompts.index(field) - 1) + value + "\n"
@@ -394,7 +394,7 @@ def test_kedro_prompt_and_config_file_give_the_same_rule_and_fix(
     assert f"- {rule_and_fix}" in at_prompt.stderr.splitlines()
     assert list((tmp_path / "typed" / "out").iterdir()) == []
     from_config = kedro_new(tmp_path / "config", {field: value})
-    assert f"  {field} = {hook.show(value)}: {rule_and_fix}" in from_config.stderr
+    assert f"  {field} = {rules.show(value)}: {rule_and_fix}" in from_config.stderr
 
 
 # --- experiment names: into every file they are written to ---------------------------

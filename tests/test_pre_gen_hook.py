@@ -12,13 +12,25 @@ import pytest
 import yaml
 from kedro.framework.cli.starters import _Prompt
 from mlflow.store.tracking.dbmodels.models import SqlExperiment
-from support.hook_rendering import PROMPTS, hook_context, prompts_yaml, render_hook
+from support.hook_rendering import (
+    PROMPTS,
+    RULES,
+    hook_context,
+    prompts_yaml,
+    render_hook,
+)
 from test_hostile_answers import EXPERIMENT_NAMES, REFUSED_EXPERIMENT_NAMES
 
 
 def problems_of(hook) -> dict:
     """What the rendered hook finds in the answers it was rendered with."""
-    return hook.find_problems(hook.ANSWERS, hook.RAW_ANSWERS, hook.template_defaults())
+    defaults = RULES.template_defaults(hook.ANSWERS)
+    return RULES.find_problems(hook.ANSWERS, hook.RAW_ANSWERS, defaults)
+
+
+def run_main(hook) -> int:
+    """The rendered hook's exit code."""
+    return hook.answer_rules.main(hook.ANSWERS, hook.RAW_ANSWERS)
 
 
 def refusal(hook, field: str, value: object, cloud: str = "aws"):
@@ -34,9 +46,16 @@ def stated(problem) -> str:
 
 
 @pytest.fixture(scope="module")
-def hook(tmp_path_factory):
+def rendered(tmp_path_factory):
     """The hook rendered with the template's default answers."""
     return render_hook("pre_gen_project", tmp_path_factory.mktemp("hooks"))
+
+
+@pytest.fixture(scope="module")
+def hook(rendered):
+    """The rules the hook applies (answer_rules.py), as the rendered hook imports them."""
+    assert rendered.answer_rules is RULES
+    return RULES
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +67,7 @@ def prompts():
 def test_defaults_pass(tmp_path, cloud):
     hook = render_hook("pre_gen_project", tmp_path, cloud_provider=cloud)
     assert problems_of(hook) == {}
-    assert hook.main() == 0
+    assert run_main(hook) == 0
 
 
 def test_answers_are_read_as_data_even_with_quotes_and_braces(tmp_path):
@@ -195,9 +214,7 @@ def test_show_escapes_and_truncates(hook):
 
 
 @pytest.mark.parametrize("answer", ["{{ 7*7 }}", "{% raw %}x", "{{ x", "{% if %}"])
-def test_template_syntax_in_an_answer_arrives_as_typed_and_is_refused(
-    tmp_path, answer
-):
+def test_template_syntax_in_an_answer_arrives_as_typed_and_is_refused(tmp_path, answer):
     """The template's Jinja extension keeps answers as text (cookiecutter would have
     made `{{ 7*7 }}` 49, and stopped on `{% raw %}x` before any hook ran)."""
     hook = render_hook("pre_gen_project", tmp_path, snowflake_schema=answer)
@@ -207,10 +224,14 @@ def test_template_syntax_in_an_answer_arrives_as_typed_and_is_refused(
     assert "template syntax" in problems["snowflake_schema"].rule
 
 
-def test_template_defaults_are_not_mistaken_for_hostile_answers(hook):
+def test_template_defaults_are_not_mistaken_for_hostile_answers(hook, rendered):
     """repo_name and python_package default to expressions of cookiecutter.json."""
-    assert "{" + "{" in hook.RAW_ANSWERS["repo_name"]
-    assert hook.raw_answer_problems(hook.RAW_ANSWERS, hook.template_defaults()) == {}
+    assert "{" + "{" in rendered.RAW_ANSWERS["repo_name"]
+    defaults = hook.template_defaults(rendered.ANSWERS)
+    problems = hook.raw_answer_problems(
+        rendered.ANSWERS, rendered.RAW_ANSWERS, defaults
+    )
+    assert problems == {}
 
 
 @pytest.mark.parametrize(
@@ -275,7 +296,7 @@ def test_report_has_one_line_per_field_naming_value_rule_and_fix(tmp_path, capsy
         cloud_provider="AWS",
         mlflow_experiment_name="x" * 10_240,
     )
-    assert hook.main() == 1
+    assert run_main(hook) == 1
     lines = capsys.readouterr().err.strip().splitlines()
     assert "3 answer(s)" in lines[0]
     body = lines[1:]
@@ -317,9 +338,9 @@ def test_experiment_name_accepted(hook, name):
 @pytest.mark.parametrize(
     ("name", "words"), [(name, words) for _, name, words in REFUSED_EXPERIMENT_NAMES]
 )
-def test_experiment_name_refused_with_reason(hook, name, words):
+def test_experiment_name_refused_with_reason(hook, rendered, name, words):
     answers = {
-        **hook.ANSWERS,
+        **rendered.ANSWERS,
         "mlflow_experiment_name": name,
         "__experiment_name_conf": hook.omegaconf_text(name),
     }

@@ -12,7 +12,6 @@ importing Kedro's config loader and the project's settings.py, which would make
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -61,6 +60,8 @@ def next_steps(project: Path, answers: Mapping, report: OfflineReport) -> str:
 def run_online_check(project: Path) -> None:
     """Report what `kedro snowflake check --online` says; never fail generation."""
     print("\nOnline check (you opted in; this only reports):")
+    import subprocess  # noqa: PLC0415 (only when asked for)
+
     command = [sys.executable, "-m", "kedro", "snowflake", "check", "--online"]
     try:
         result = subprocess.run(

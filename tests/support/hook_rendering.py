@@ -6,7 +6,6 @@ import importlib.util
 import itertools
 import json
 import sys
-import tempfile
 from pathlib import Path
 from types import ModuleType
 
@@ -16,15 +15,18 @@ from cookiecutter.prompt import prompt_for_config
 from cookiecutter.utils import create_env_with_context
 
 REPO = Path(__file__).resolve().parents[2]
+# The template's root, as cookiecutter puts it on the path for the template's Jinja
+# extension and as the pre-generation hook does for its rules (answer_rules.py).
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))
+import answer_rules as RULES  # noqa: E402, N812
+
 _counter = itertools.count()
 
 
 def hook_context(**answers: object) -> dict:
     """The context cookiecutter hands to hooks: rendered answers under `cookiecutter`,
     the answers as given under `_cookiecutter`."""
-    # Cookiecutter imports a template's Jinja extensions from the template's folder.
-    if str(REPO) not in sys.path:
-        sys.path.append(str(REPO))
     context = generate_context(
         context_file=str(REPO / "cookiecutter.json"), extra_context=answers
     )
@@ -53,22 +55,22 @@ def render_hook(name: str, directory: Path, **answers: object) -> ModuleType:
 PROMPTS = REPO / "prompts.yml"
 PROMPTS_HEADER = """\
 # Asked by `kedro new --starter=snowflake-mlops`; titles and texts are written here.
-# regex_validator and error_message are made from the rule table of
-# hooks/pre_gen_project.py, which applies the same rules to `--config` files and plain
-# cookiecutter. After changing that table, rewrite them with
+# regex_validator and error_message are made from the rule table of answer_rules.py,
+# which the pre-generation hook applies to `--config` files and plain cookiecutter.
+# After changing that table, rewrite them with
 #   python tests/support/hook_rendering.py
 """
 
 
-def prompts_yaml(hook: ModuleType, prompts: dict) -> str:
+def prompts_yaml(rules: ModuleType, prompts: dict) -> str:
     """prompts.yml as it must be: each prompt's title and text as written, its
-    regex_validator and error_message from the hook's rules for that field."""
+    regex_validator and error_message from the rules of that field."""
     lines = [PROMPTS_HEADER.rstrip("\n")]
     for field, prompt in prompts.items():
         lines += ["", f"{field}:", f"  title: {json.dumps(prompt['title'])}"]
         lines += block("text", prompt["text"])
-        lines.append(f"  regex_validator: {json.dumps(hook.prompt_regex(field))}")
-        lines += block("error_message", hook.prompt_error_message(field))
+        lines.append(f"  regex_validator: {json.dumps(rules.prompt_regex(field))}")
+        lines += block("error_message", rules.prompt_error_message(field))
     return "\n".join(lines) + "\n"
 
 
@@ -78,11 +80,10 @@ def block(key: str, text: str) -> list[str]:
 
 
 def write_prompts() -> None:
-    """Rewrite prompts.yml from the hook's rule table (titles and texts kept)."""
-    with tempfile.TemporaryDirectory() as directory:
-        hook = render_hook("pre_gen_project", Path(directory))
-        prompts = yaml.safe_load(PROMPTS.read_text(encoding="utf-8"))
-        PROMPTS.write_text(prompts_yaml(hook, prompts), encoding="utf-8")
+    """Rewrite prompts.yml from the rule table of answer_rules.py (titles and texts
+    kept)."""
+    prompts = yaml.safe_load(PROMPTS.read_text(encoding="utf-8"))
+    PROMPTS.write_text(prompts_yaml(RULES, prompts), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import click
 
+from .. import show_info_messages
 from . import check, deploy, setup
+
+show_info_messages()
 
 
 @click.group(name="kedro-snowflake-mlops")

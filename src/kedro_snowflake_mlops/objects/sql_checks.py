@@ -3,7 +3,6 @@ type, signature and dependencies, in a workable order, and dropped again by tear
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 
@@ -121,6 +120,8 @@ def match_creator(
         if c.kind == expected.kind
     }
     last = expected.name.rsplit(".", 1)[-1]
+    import difflib  # noqa: PLC0415 (only for a name that is not found)
+
     close = difflib.get_close_matches(last, list(same_kind), n=1, cutoff=0.75)
     hint = f"; sql/ creates {same_kind[close[0]]} instead" if close else ""
     # Named by a statement of sql/ (an integration, a translator) or by a key of conf/.
