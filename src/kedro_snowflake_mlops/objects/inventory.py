@@ -99,75 +99,56 @@ def normalize(name: str) -> str:
     )
 
 
+# What the splitter steps over as a whole: comments (blanked), quoted text and $$ bodies
+# (kept); a quote, $$ or /* left open is matched alone and refused; ; ends a statement.
+_TOKENS = re.compile(
+    r"(?P<comment>--[^\n]*|//[^\n]*|/\*.*?\*/)"
+    r"|(?P<kept>\$\$.*?\$\$|'(?:[^'\\]|\\.|'')*'(?!')|\"(?:[^\"]|\"\")*\"(?!\"))"
+    r"|(?P<open>/\*|\$\$|'|\")"
+    r"|(?P<end>;)",
+    re.DOTALL,
+)
+_OPEN = {"/*": "/* comment", "$$": "$$ body", "'": "' quote", '"': '" quote'}
+
+
 def split_statements(sql: str, script: str = "<sql>") -> list[Statement]:
     """Split a script at semicolons outside quotes, comments and $$ bodies."""
     statements: list[Statement] = []
     current: list[str] = []
-    start_line = line = 1
-    started = False
-    i, length = 0, len(sql)
+    line, start_line, position = 1, 0, 0
+
+    def text(piece: str) -> None:
+        nonlocal start_line
+        if not start_line and piece.strip():
+            start_line = line + piece[: len(piece) - len(piece.lstrip())].count("\n")
+        current.append(piece)
 
     def flush() -> None:
-        text = "".join(current).strip()
-        if text:
-            statements.append(Statement(script, start_line, text))
+        nonlocal start_line
+        body = "".join(current).strip()
+        if body:
+            statements.append(Statement(script, start_line, body))
         current.clear()
+        start_line = 0
 
-    while i < length:
-        char, pair = sql[i], sql[i : i + 2]
-        if not started and not char.isspace() and pair not in ("--", "//", "/*"):
-            started, start_line = True, line
-        if pair in ("--", "//"):
-            end = sql.find("\n", i)
-            i = length if end == -1 else end
+    for token in _TOKENS.finditer(sql):
+        text(sql[position : token.start()])
+        line += sql.count("\n", position, token.start())
+        found = token[0]
+        if token["open"]:
+            what = _OPEN[found]
+            raise SqlSyntaxError(f"sql/{script}:{line}: unterminated {what}")
+        if token["comment"]:
             current.append(" ")
-            continue
-        if pair == "/*":
-            end = sql.find("*/", i + 2)
-            if end == -1:
-                raise SqlSyntaxError(f"sql/{script}:{line}: unterminated /* comment")
-            line += sql.count("\n", i, end)
-            i = end + 2
-            current.append(" ")
-            continue
-        if pair == "$$" or char in "'\"":
-            end = _closing(sql, i, "$$" if pair == "$$" else char)
-            if end == -1:
-                what = "$$ body" if pair == "$$" else f"{char} quote"
-                raise SqlSyntaxError(f"sql/{script}:{line}: unterminated {what}")
-            current.append(sql[i:end])
-            line += sql.count("\n", i, end)
-            i = end
-            continue
-        if char == ";":
-            flush()
-            started = False
+        elif token["kept"]:
+            text(found)
         else:
-            current.append(char)
-        if char == "\n":
-            line += 1
-        i += 1
+            flush()
+        line += found.count("\n")
+        position = token.end()
+    text(sql[position:])
     flush()
     return statements
-
-
-def _closing(sql: str, start: int, delimiter: str) -> int:
-    """Index just past the delimiter that closes the one at `start`, or -1."""
-    if delimiter == "$$":
-        end = sql.find("$$", start + 2)
-        return -1 if end == -1 else end + 2
-    i = start + 1
-    while i < len(sql):
-        if delimiter == "'" and sql[i] == "\\":
-            i += 2
-            continue
-        if sql[i] == delimiter:
-            if sql[i + 1 : i + 2] == delimiter:  # doubled quote inside the literal
-                i += 2
-                continue
-            return i + 1
-        i += 1
-    return -1
 
 
 def _without_bodies(text: str) -> str:
