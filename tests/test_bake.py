@@ -7,6 +7,8 @@ stays thin (the machinery is the plugin's).
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,6 +98,30 @@ def test_nothing_left_unrendered(baked):
                 if marker in text:
                     leftovers.append(f"{path}: {marker}")
     assert leftovers == []
+
+
+def test_exactly_the_files_without_template_syntax_are_copied_unrendered():
+    """cookiecutter.json's `_copy_without_render` spares Jinja the files that need no
+    rendering (the data, most of the code). A file it would copy that holds template
+    syntax, or a plain file left to be rendered for nothing, fails here. Matched the
+    way cookiecutter matches: a file, or a folder it copies whole."""
+    from cookiecutter.generate import is_copy_only_path  # noqa: PLC0415
+
+    config = json.loads((REPO_ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
+    context = {"cookiecutter": config}
+    project = REPO_ROOT / "{{ cookiecutter.repo_name }}"
+    copied, plain = set(), set()
+    for path in project.rglob("*"):
+        if not path.is_file():
+            continue
+        relative = path.relative_to(project)
+        ancestors = [relative, *list(relative.parents)[:-1]]
+        if any(is_copy_only_path(str(p), context) for p in ancestors):
+            copied.add(relative.as_posix())
+        if not re.search(r"\{[{%#]", path.read_text(encoding="utf-8")):
+            plain.add(relative.as_posix())
+    assert sorted(copied - plain) == [], "copied, but holds template syntax"
+    assert sorted(plain - copied) == [], "rendered, but has nothing to render"
 
 
 def test_every_yaml_and_toml_file_parses(baked):
