@@ -1,4 +1,6 @@
-"""The template's Jinja extension (cookiecutter.json `_extensions`): answers are text.
+"""The template's Jinja extension (cookiecutter.json `_extensions`): answers are text, and
+the names cookiecutter.json derives from them are made by the functions the
+pre-generation hook checks them with.
 
 Cookiecutter renders every answer as a Jinja template before any hook runs. An answer
 such as `{{ 7*7 }}` would become `49` unseen, and one that Jinja cannot render
@@ -15,12 +17,16 @@ Jinja's own Extension class: nothing of the plugin is needed to generate a proje
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 from pathlib import Path
 
+from jinja2 import Undefined
 from jinja2.ext import Extension
+
+import answer_rules
 
 TEMPLATE = Path(__file__).resolve().parent
 PROJECT_FOLDER = "{{ cookiecutter.repo_name }}"
@@ -34,29 +40,72 @@ def as_literal(text: str) -> str:
     return "{{ '" + escaped + "' }}"
 
 
-class AnswersAreText(Extension):
-    """Renders the template's own templates; any other text is passed through."""
+@functools.cache
+def own_templates() -> tuple[frozenset[str], frozenset[str]]:
+    """(the template's own template texts, the placeholders of its file names)."""
+    defaults = json.loads((TEMPLATE / "cookiecutter.json").read_text("utf-8"))
+    hooks = (path.read_text("utf-8") for path in (TEMPLATE / "hooks").glob("*.py"))
+    texts = {v for v in defaults.values() if isinstance(v, str)} | set(hooks)
+    names = {
+        found
+        for _, folders, files in os.walk(TEMPLATE / PROJECT_FOLDER)
+        for name in (*folders, *files)
+        for found in PLACEHOLDER.findall(name)
+    }
+    return frozenset(texts), frozenset(names | {PROJECT_FOLDER})
+
+
+def text(answer: object) -> str:
+    """An answer as text. A YAML config may give a number, a list, a mapping (which
+    cookiecutter reads only after the names are made) or nothing, which the
+    pre-generation hook refuses; until it runs, the names must still be made."""
+    return "" if answer is None or isinstance(answer, Undefined) else str(answer)
+
+
+def folder_name(project_name: object) -> str:
+    """`Snowflake MLOps Demo` -> `snowflake-mlops-demo`."""
+    name = text(project_name).strip() or "unnamed project"
+    return name.replace(" ", "-").replace("_", "-").lower()
+
+
+def package_name(project_name: object) -> str:
+    """`Snowflake MLOps Demo` -> `snowflake_mlops_demo`."""
+    name = text(project_name).strip() or "unnamed project"
+    return name.replace(" ", "_").replace("-", "_").lower()
+
+
+def artifact_store_url(answer: object, cloud: object) -> str:
+    """The answer, or the cloud's placeholder when it was left empty."""
+    placeholder = answer_rules.STORE_PLACEHOLDERS.get(
+        text(cloud), "<ARTIFACT_STORE_URL>"
+    )
+    return text(answer) or placeholder
+
+
+FILTERS = {
+    "folder_name": folder_name,
+    "package_name": package_name,
+    "upper_name": lambda answer: text(answer).upper(),
+    "gateway_url": lambda answer: text(answer) or answer_rules.GATEWAY_PLACEHOLDER,
+    "artifact_store_url": artifact_store_url,
+    "omegaconf_text": lambda answer: answer_rules.omegaconf_text(text(answer)),
+}
+
+
+class StarterTemplate(Extension):
+    """Renders the template's own templates (any other text is passed through) and
+    gives cookiecutter.json the filters that derive names from the answers."""
 
     def __init__(self, environment):
         super().__init__(environment)
-        defaults = json.loads((TEMPLATE / "cookiecutter.json").read_text("utf-8"))
-        hooks = (path.read_text("utf-8") for path in (TEMPLATE / "hooks").glob("*.py"))
-        self.own = {v for v in defaults.values() if isinstance(v, str)} | set(hooks)
-        # The placeholders of the template's own file and folder names.
-        self.names = {
-            found
-            for _, folders, files in os.walk(TEMPLATE / PROJECT_FOLDER)
-            for name in (*folders, *files)
-            for found in PLACEHOLDER.findall(name)
-        } | {PROJECT_FOLDER}
+        environment.filters.update(FILTERS)
 
     def preprocess(self, source, name, filename=None):
         # Template files come by name (Jinja's loader); strings have none.
-        if name is not None or source in self.own:
+        texts, names = own_templates()
+        if name is not None or source in texts:
             return source
-        if not MARKERS.search(PLACEHOLDER.sub(self._own_name, source)):
+        own_name = lambda found: "" if found[0] in names else found[0]  # noqa: E731
+        if not MARKERS.search(PLACEHOLDER.sub(own_name, source)):
             return source  # plain text, or a path such as src/{{ cookiecutter.x }}/a.py
         return as_literal(source)
-
-    def _own_name(self, found: re.Match) -> str:
-        return "" if found[0] in self.names else found[0]
