@@ -8,6 +8,7 @@ graph, offline, in Snowpark local testing); destroy removes what deploy created.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -26,18 +27,29 @@ PIPELINE = click.option(
 )
 
 
-def plan_for(metadata: Any, env: str, pipeline: str | None):
+GROUPING = click.option(
+    "--grouping",
+    type=click.Choice(["auto", "memory", "node", "pipeline"]),
+    default=None,
+    help="How nodes become tasks (default: snowflake.deploy.grouping).",
+)
+
+
+def plan_for(
+    metadata: Any, env: str, pipeline: str | None, grouping: str | None = None
+):
     """The plan, or one clear message for what conf/ or the pipeline gets wrong."""
     from ..deploy.plan import make_plan  # noqa: PLC0415 (Kedro, pydantic)
 
     try:
-        return make_plan(project_path(metadata), env, pipeline)
+        return make_plan(project_path(metadata), env, pipeline, grouping)
     except ConfigError as error:
         raise click.ClickException(f"cannot deploy: {error}") from None
 
 
 @click.command()
 @PIPELINE
+@GROUPING
 @click.option(
     "--env",
     "-e",
@@ -51,23 +63,33 @@ def plan_for(metadata: Any, env: str, pipeline: str | None):
     help="Print the plan (objects, SQL, graph); connect to nothing.",
 )
 @click.pass_obj
-def deploy(metadata: Any, pipeline: str | None, env: str, dry_run: bool) -> None:
+def deploy(
+    metadata: Any,
+    *,
+    pipeline: str | None,
+    grouping: str | None,
+    env: str,
+    dry_run: bool,
+) -> None:
     """Upload the project and create its procedure and task graph in Snowflake."""
-    plan = plan_for(metadata, env, pipeline)
+    plan = plan_for(metadata, env, pipeline, grouping)
+    if not dry_run:
+        try:
+            plan.refuse_for_account()
+        except ConfigError as error:
+            raise click.ClickException(f"cannot deploy: {error}") from None
+    plan = traced(metadata, plan)
     if dry_run:
         click.echo(plan.text(), nl=False)
         return
     from ..deploy.account import deploy_to_account  # noqa: PLC0415
 
-    try:
-        plan.refuse_for_account()
-    except ConfigError as error:
-        raise click.ClickException(f"cannot deploy: {error}") from None
     deploy_to_account(plan, click.echo)
 
 
 @click.command()
 @PIPELINE
+@GROUPING
 @click.option(
     "--env",
     "-e",
@@ -84,11 +106,18 @@ def deploy(metadata: Any, pipeline: str | None, env: str, dry_run: bool) -> None
     "--no-wait", is_flag=True, help="Start the graph and return without following it."
 )
 @click.pass_obj
-def run(
-    metadata: Any, pipeline: str | None, env: str | None, local: bool, no_wait: bool
+def run(  # noqa: PLR0913 (the command's options)
+    metadata: Any,
+    *,
+    pipeline: str | None,
+    grouping: str | None,
+    env: str | None,
+    local: bool,
+    no_wait: bool,
 ) -> None:
     """Run the deployed task graph now and follow it task by task."""
-    plan = plan_for(metadata, env or ("local" if local else "snowflake"), pipeline)
+    env = env or ("local" if local else "snowflake")
+    plan = plan_for(metadata, env, pipeline, grouping)
     if local:
         run_locally(plan)
         return
@@ -97,13 +126,56 @@ def run(
     run_on_account(plan, click.echo, wait=not no_wait)
 
 
-def run_locally(plan: Any) -> None:
+def traced(metadata: Any, plan: Any) -> Any:
+    """The plan with its IMPORTS traced: when no trace holds for this code, conf and
+    libraries yet, `run --local` of every task first (offline, into an MLflow store
+    of its own), then the plan again."""
+    if not plan.needs_trace:
+        return plan
+    from tempfile import TemporaryDirectory  # noqa: PLC0415
+
     from ..deploy.local import run_local  # noqa: PLC0415
 
     click.echo(
+        "Tracing what the procedure imports: `kedro snowflake run --local` of every "
+        "task, offline (again only when the code, the conf or the libraries change) ...",
+        err=True,
+    )
+    local = plan_for(metadata, "local", plan.deploy.pipeline, plan.deploy.grouping)
+    with TemporaryDirectory(prefix="kedro-snowflake-trace-") as store:
+        result = run_local(local, lambda line: None, store=Path(store))
+    if not result.trace_note:
+        failed = result.failed[0] if result.failed else {}
+        raise click.ClickException(
+            "cannot trace what the procedure imports: the offline run of the graph "
+            f"failed{' at ' + failed['task'] if failed else ''}"
+            f"{': ' + failed.get('error', '') if failed else ''}. Fix: `kedro "
+            "snowflake run --local` shows why; or set snowflake.deploy.ship: all to "
+            "ship every library the requirements reach"
+        )
+    click.echo(result.trace_note, err=True)
+    again = plan_for(metadata, plan.env, plan.deploy.pipeline, plan.deploy.grouping)
+    if again.needs_trace:
+        raise click.ClickException(
+            f"conf env {plan.env} reaches other libraries than env local, which the "
+            "trace ran with. Fix: give both envs the same snowflake.deploy.packages, "
+            "or set snowflake.deploy.ship: all"
+        )
+    return again
+
+
+def run_locally(plan: Any) -> None:
+    from ..deploy.local import run_local  # noqa: PLC0415
+
+    shipped = (
+        f"every one of the {len(plan.candidates)} libraries the requirements reach, "
+        "to trace which the tasks import"
+        if plan.needs_trace
+        else f"only the {len(plan.import_names())} files deploy would upload"
+    )
+    click.echo(
         f"Task graph of pipeline {plan.deploy.pipeline}, played offline (Snowpark local "
-        f"testing; the procedure imports only the {len(plan.import_names())} files "
-        "deploy would upload):"
+        f"testing; the procedure imports {shipped}):"
     )
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
     if here != plan.deploy.runtime_version:
@@ -112,6 +184,8 @@ def run_locally(plan: Any) -> None:
             f"{plan.deploy.runtime_version}, snowflake.deploy.runtime_version)"
         )
     result = run_local(plan, click.echo)
+    if result.trace_note:
+        click.echo(result.trace_note)
     log = plan.project / LOCAL_LOG
     log.write_text(result.output, encoding="utf-8")
     click.echo(f"The procedure's own output (Kedro's log of every task): {LOCAL_LOG}")

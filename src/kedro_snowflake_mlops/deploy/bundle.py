@@ -12,10 +12,14 @@ from .steps import MANIFEST
 
 
 def build_bundle(
-    plan: Plan, folder: Path, tracking_uri: str | None = None
+    plan: Plan,
+    folder: Path,
+    tracking_uri: str | None = None,
+    project_root: Path | None = None,
 ) -> list[tuple[str, Path]]:
     """(name on the stage, local file) for every IMPORT of the procedure, in order.
-    Local runs (tracking_uri set) also tell the procedure where the project is."""
+    Local runs (tracking_uri set) also tell the procedure where a new experiment keeps
+    its artifacts: the project, unless project_root says otherwise."""
     folder.mkdir(parents=True, exist_ok=True)
     project_zip, conf = build_project(
         plan.project, folder, plan.project_zip.removesuffix(".zip")
@@ -32,7 +36,10 @@ def build_bundle(
     manifest = folder / MANIFEST
     manifest.write_text(
         json.dumps(
-            plan.manifest(tracking_uri, str(plan.project) if tracking_uri else None),
+            plan.manifest(
+                tracking_uri,
+                str(project_root or plan.project) if tracking_uri else None,
+            ),
             indent=2,
         ),
         encoding="utf-8",

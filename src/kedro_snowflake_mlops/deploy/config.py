@@ -44,7 +44,28 @@ _FIXES = {
     "tag_function": "use the function of sql/07, e.g. demo.demo.mlflow_run_set_tag",
     "external_access_integrations": "use the integration of sql/80",
     "secrets": "map a name the code reads to the secret of sql/80, e.g. mlflow_token: DEMO.DEMO.MLFLOW_TOKEN",
+    "grouping": "use auto, memory, node or pipeline",
+    "ship": "use traced (what run --local saw the tasks import) or all",
+    "estimate": "give seconds, e.g. estimate: {cold_start_seconds: 6, node_seconds: 1, nodes: {train_model: 120}}",
 }
+
+
+class EstimateConfig(BaseModel):
+    """`snowflake.deploy.estimate`: the seconds grouping auto weighs (grouping.py)."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    cold_start_seconds: float = Field(default=6.0, gt=0)
+    node_seconds: float = Field(default=1.0, ge=0)
+    nodes: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("nodes")
+    @classmethod
+    def _seconds(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [f"{name}: {seconds}" for name, seconds in value.items() if seconds < 0]
+        if bad:
+            raise ValueError(f"seconds cannot be negative: {bad!r}")
+        return value
 
 
 class DeployConfigError(ConfigError):
@@ -57,6 +78,9 @@ class DeployConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     pipeline: str = Field(default="__default__", min_length=1)
+    # How nodes become tasks: auto, memory, node or pipeline (deploy/grouping.py).
+    grouping: Literal["auto", "memory", "node", "pipeline"] = "auto"
+    estimate: EstimateConfig = Field(default_factory=EstimateConfig)
     code_stage: str = Field(pattern=STAGE_LOCATION)
     procedure: str = Field(pattern=QUALIFIED_NAME)
     task_prefix: str = Field(pattern=QUALIFIED_NAME)
@@ -64,6 +88,9 @@ class DeployConfig(BaseModel):
     warehouse: str = Field(pattern=IDENTIFIER)
     runtime_version: Literal["3.10", "3.11", "3.12", "3.13"] = "3.11"
     packages: list[str] = Field(default_factory=list)
+    # traced: only the libraries `run --local` saw the tasks import (deploy/imports.py);
+    # all: every pure-Python library the project's requirements reach.
+    ship: Literal["traced", "all"] = "traced"
     # Only with transport external_functions: the sixth function (sql/07) that sets the
     # tag naming a failed node; None leaves the FAILED run without it.
     tag_function: str | None = Field(default=None, pattern=QUALIFIED_NAME)

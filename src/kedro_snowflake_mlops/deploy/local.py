@@ -19,19 +19,23 @@ from pathlib import Path
 from typing import Any
 
 from .bundle import build_bundle
+from .imports import save_trace, trace_file, used_libraries
 from .local_graph import EVENT, PATCHES_VARIABLE
 from .packaging import canonical
 from .plan import Plan
 from .steps import FINALIZER, MANIFEST
 
-# The child imports the plugin from the bundle, never from this installation.
+# The child imports the plugin from the bundle, never from this installation, and notes
+# from the first import on what every task imports (import_trace.py).
 BOOTSTRAP = """\
 import json, sys
 spec = json.load(open(sys.argv[1], encoding="utf-8"))
 sys.path[:0] = [spec["packages_view"]]
 sys.path.extend(spec["import_paths"])
+from kedro_snowflake_mlops.deploy.import_trace import ImportTrace
+trace = ImportTrace.install()
 from kedro_snowflake_mlops.deploy.local_graph import main
-raise SystemExit(main())
+raise SystemExit(main(trace))
 """
 
 
@@ -43,6 +47,9 @@ class GraphRun:
     finalizer: dict[str, Any] = field(default_factory=dict)
     returncode: int = 0
     output: str = ""
+    # What the tasks imported: {"zips": [...], "distributions": [...]}.
+    imported: dict[str, list[str]] = field(default_factory=dict)
+    trace_note: str = ""  # what the trace says for deploy (record_trace)
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -80,12 +87,20 @@ def local_tracking_uri(plan: Plan) -> str | None:
 
 
 def run_local(
-    plan: Plan, echo: Callable[[str], None], workdir: Path | None = None
+    plan: Plan,
+    echo: Callable[[str], None],
+    workdir: Path | None = None,
+    store: Path | None = None,
 ) -> GraphRun:
-    """Build the bundle, play the graph in a separate process, report each task."""
+    """Build the bundle, play the graph in a separate process, report each task, and
+    keep what the tasks imported (imports.py). With `store`, transport direct writes
+    to an MLflow store of its own there, not the project's (deploy's trace run)."""
     with tempfile.TemporaryDirectory(prefix="kedro-snowflake-local-") as scratch:
         folder = Path(workdir or scratch)
-        files = build_bundle(plan, folder / "bundle", local_tracking_uri(plan))
+        tracking_uri = local_tracking_uri(plan)
+        if store is not None and tracking_uri is not None:
+            tracking_uri = f"sqlite:///{(store / 'mlflow.db').as_posix()}"
+        files = build_bundle(plan, folder / "bundle", tracking_uri, store)
         view = packages_view(
             sorted({canonical(n) for n in plan.provided}), folder / "view"
         )
@@ -103,9 +118,40 @@ def run_local(
         spec_file = folder / "spec.json"
         spec_file.write_text(json.dumps(spec), encoding="utf-8")
         env = procedure_environment(os.environ)
-        return _watch(
+        result = _watch(
             [sys.executable, "-I", "-S", "-c", BOOTSTRAP, str(spec_file)], env, echo
         )
+        result.trace_note = record_trace(plan, result, files)
+        return result
+
+
+def record_trace(plan: Plan, result: GraphRun, files: list[tuple[str, Path]]) -> str:
+    """Keep what a successful run imported; say what that means for deploy."""
+    if plan.deploy.ship != "traced" or not result.imported or result.returncode != 0:
+        return ""
+    candidates = plan.candidate_zips()
+    used = used_libraries(candidates, result.imported)
+    shipped = sorted(canonical(d.metadata["Name"]) for d in plan.shipped)
+    if plan.traced is not None and used == shipped:
+        return (
+            f"The procedure imported only the {len(shipped)} libraries shipped (of "
+            f"{len(candidates)}): exactly what deploy uploads suffices"
+        )
+    save_trace(
+        plan.project,
+        plan.deploy.pipeline,
+        plan.trace_key,
+        env=plan.env,
+        libraries=used,
+        files=files,
+    )
+    home = sorted(set(candidates) - set(used))
+    return (
+        f"Traced what the tasks import: {len(used)} of the {len(candidates)} "
+        f"libraries the requirements reach; deploy and the next run --local ship only "
+        f"those ({trace_file(plan.project, plan.deploy.pipeline).relative_to(plan.project)})"
+        + (f". Left home: {', '.join(home)}" if home else "")
+    )
 
 
 def procedure_environment(environ: dict[str, str]) -> dict[str, str]:
@@ -137,6 +183,9 @@ def _watch(command: list[str], env: dict, echo: Callable[[str], None]) -> GraphR
                 lines.append(line)
                 continue
             event = json.loads(line[len(EVENT) :])
+            if event["state"] == "IMPORTED":
+                result.imported = event["imported"]
+                continue
             if event["state"] == "STARTED":
                 continue
             if event["step"] == FINALIZER:

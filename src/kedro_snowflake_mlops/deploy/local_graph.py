@@ -115,8 +115,9 @@ class TaskSystem:
         patch("system$task_runtime_info")(task_runtime_info)
 
 
-def play(spec: dict[str, Any]) -> int:
-    """Deploy to local testing and run the graph once; 0 when every task succeeded."""
+def play(spec: dict[str, Any], trace: Any = None) -> int:
+    """Deploy to local testing and run the graph once; 0 when every task succeeded.
+    With an ImportTrace, report at the end what the tasks imported."""
     from snowflake.snowpark.types import StringType  # noqa: PLC0415
 
     from ..session.create import local_testing_session  # noqa: PLC0415
@@ -182,6 +183,8 @@ def play(spec: dict[str, Any]) -> int:
         prefix=prefix,
     )
     session.close()
+    if trace is not None:
+        emit(task="", step="", state="IMPORTED", imported=trace.report())
     return 0 if all(state == "SUCCEEDED" for state in states.values()) else 1
 
 
@@ -214,6 +217,6 @@ def _call(  # noqa: PLR0913 (one task's call)
     return "SUCCEEDED"
 
 
-def main() -> int:
+def main(trace: Any = None) -> int:
     spec = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
-    return play(spec)
+    return play(spec, trace)

@@ -18,8 +18,9 @@ from typing import Any
 
 from ..conf import project_config_loader, read_snowflake_conf
 from .config import DeployConfig, load_deploy_config
-from .grouping import PlanError, TaskGroup, group_nodes
-from .packaging import canonical, project_requirements, resolve_code, zip_name
+from .grouping import Estimate, PlanError, TaskGraph, TaskGroup, group_nodes
+from .imports import Trace, load_trace, trace_key
+from .packaging import PLUGIN, canonical, project_requirements, resolve_code, zip_name
 from .steps import FINALIZER, MANIFEST, ROOT
 from .task_system import LEDGER_COLUMNS
 
@@ -39,9 +40,17 @@ class Plan:
     package_name: str
     deploy: DeployConfig
     mlflow: Any  # MlflowConfig
-    groups: list[TaskGroup]
+    graph: TaskGraph
     shipped: list[Any] = field(default_factory=list)  # distributions
     provided: list[str] = field(default_factory=list)
+    # Every pure-Python library the requirements reach; shipped are those traced.
+    candidates: list[Any] = field(default_factory=list)
+    traced: Trace | None = None
+    trace_key: str = ""
+
+    @property
+    def groups(self) -> list[TaskGroup]:
+        return self.graph.groups
 
     # --- names ----------------------------------------------------------------------
     def task(self, step: str) -> str:
@@ -82,6 +91,15 @@ class Plan:
         names += [zip_name(dist) for dist in self.shipped]
         names += [self.conf_archive, *self.input_file_names().values(), MANIFEST]
         return names
+
+    def candidate_zips(self) -> dict[str, str]:
+        """Canonical name -> stage file name, for every library that could be shipped."""
+        return {canonical(d.metadata["Name"]): zip_name(d) for d in self.candidates}
+
+    @property
+    def needs_trace(self) -> bool:
+        """Shipping what the tasks import, but no trace holds for this code yet."""
+        return self.deploy.ship == "traced" and self.traced is None
 
     def refuse_for_account(self) -> None:
         """What can run offline but not inside Snowflake."""
@@ -216,19 +234,95 @@ class Plan:
         ]
 
     # --- the graph as text --------------------------------------------------------------
+    def graph_summary(self) -> list[str]:
+        """The grouping, the number of tasks, the critical path and its estimate."""
+        graph, estimate = self.graph, self.graph.estimate
+        path = " -> ".join(graph.critical_path)
+        return [
+            f"Task graph: grouping {graph.grouping}, {len(self.groups)} task(s) of "
+            f"nodes besides the root and the finalizer; critical path "
+            f"{len(graph.critical_path)} task(s): {path}",
+            f"  estimated {graph.seconds:.1f} s along it (a cold start "
+            f"{estimate.cold_start_seconds:.1f} s per task, a node "
+            f"{estimate.node_seconds:.1f} s"
+            + (
+                f", {len(estimate.nodes)} node(s) as snowflake.deploy.estimate.nodes says"
+                if estimate.nodes
+                else ""
+            )
+            + "), plus the root's and the finalizer's cold starts",
+            *[f"  {line}" for line in graph.kept_apart],
+        ]
+
     def graph_text(self) -> str:
         lines = [f"{self.task(ROOT)}   (starts the MLflow run, logs the params)"]
         for group in self.groups:
             after = ", ".join(group.after or [ROOT])
-            lines.append(f"  {self.task(group.name)}   after {after}")
+            lines.append(
+                f"  {self.task(group.name)}   after {after}   "
+                f"(est. {group.seconds:.1f} s of nodes)"
+            )
             for node in group.nodes:
-                lines.append(f"      node {node}")
+                why = "; ".join(group.why.get(node, [])) or (
+                    "the task's first node" if node == group.nodes[0] else ""
+                )
+                lines.append(f"      node {node}" + (f"   <- {why}" if why else ""))
             for path in group.input_files:
                 lines.append(f"      reads {path} (shipped with the code)")
         lines.append(
             f"{self.task(FINALIZER)}   (always runs: ends the MLflow run FINISHED or FAILED)"
         )
         return "\n".join(lines)
+
+    def file_sizes(self) -> dict[str, int]:
+        """Bytes of each file deploy uploads, where known: the libraries, the project
+        and its conf as the trace built them, the raw inputs and the manifest now."""
+        sizes = dict(self.traced.sizes) if self.traced else {}
+        for relative, name in self.input_file_names().items():
+            sizes[name] = (self.project / relative).stat().st_size
+        sizes[MANIFEST] = len(json.dumps(self.manifest(), indent=2).encode())
+        return {name: sizes[name] for name in self.import_names() if name in sizes}
+
+    def files_text(self) -> list[str]:
+        """The IMPORTS with their sizes, and the libraries that stay home."""
+        names, sizes = self.import_names(), self.file_sizes()
+        total = (
+            f", {size_text(sum(sizes.values()))}" if len(sizes) == len(names) else ""
+        )
+        shipped = {canonical(d.metadata["Name"]) for d in self.shipped}
+        home = sorted(set(self.candidate_zips()) - shipped)
+        if self.traced:
+            source = (
+                f"the {len(self.shipped)} of {len(self.candidates)} libraries the tasks "
+                f"imported when `kedro snowflake run --local` traced them "
+                f"({self.traced.traced_at}, conf env {self.traced.env})"
+            )
+        else:
+            source = (
+                f"all {len(self.candidates)} libraries the requirements reach "
+                f"(snowflake.deploy.ship: {self.deploy.ship})"
+            )
+
+        def line(name: str, what: str) -> str:
+            size = f"{size_text(sizes[name]):>9}" if name in sizes else " " * 9
+            return f"  {size}  {name}   {what}"
+
+        return [
+            f"Files for {self.stage_folder}/ (the procedure's IMPORTS): "
+            f"{len(names)} files{total}",
+            f"  libraries: {source}",
+            *([f"  left home: {', '.join(home)}"] if home else []),
+            line(self.project_zip, "the project (kedro package)"),
+            *[
+                line(
+                    zip_name(d), f"{d.metadata['Name']} (pure Python, not in PACKAGES)"
+                )
+                for d in self.shipped
+            ],
+            line(self.conf_archive, "conf/ (kedro package; conf/local is left out)"),
+            *[line(n, f) for f, n in self.input_file_names().items()],
+            line(MANIFEST, "the groups and their nodes, read by the procedure"),
+        ]
 
     def text(self) -> str:
         """The whole plan, for `deploy --dry-run`."""
@@ -242,24 +336,16 @@ class Plan:
         width = max(len(kind) for kind, _ in objects)
         out = [
             f"Plan: pipeline {self.deploy.pipeline}, conf env {self.env}, MLflow "
-            f"transport {self.mlflow.transport} (dry run: nothing is built, uploaded "
-            "or created)",
+            f"transport {self.mlflow.transport} (dry run: no connection; nothing is "
+            "uploaded or created in Snowflake)",
             "",
             "Objects:",
             *[f"  {kind:<{width}}  {name}" for kind, name in objects],
             "",
-            f"Task graph ({len(self.groups)} groups of nodes, {len(self.tasks)} tasks):",
+            *self.graph_summary(),
             *[f"  {line}" for line in self.graph_text().splitlines()],
             "",
-            f"Files for {self.stage_folder}/ (the procedure's IMPORTS):",
-            f"  {self.project_zip}   the project (kedro package)",
-            *[
-                f"  {zip_name(dist)}   {dist.metadata['Name']} (pure Python, not in PACKAGES)"
-                for dist in self.shipped
-            ],
-            f"  {self.conf_archive}   conf/ (kedro package; conf/local is left out)",
-            *[f"  {n}   {f}" for f, n in self.input_file_names().items()],
-            f"  {MANIFEST}   the groups and their nodes, read by the procedure",
+            *self.files_text(),
             "",
             f"PACKAGES (Snowflake's Anaconda channel): {', '.join(self.deploy.packages)}",
             "",
@@ -271,8 +357,11 @@ class Plan:
         return "\n".join(out).rstrip() + "\n"
 
 
-def make_plan(project: Path, env: str, pipeline: str | None = None) -> Plan:
-    """Read conf/<env>, group the pipeline's nodes and resolve the code to ship."""
+def make_plan(
+    project: Path, env: str, pipeline: str | None = None, grouping: str | None = None
+) -> Plan:
+    """Read conf/<env>, group the pipeline's nodes and resolve the code to ship;
+    `pipeline` and `grouping` override snowflake.deploy's."""
     from kedro.framework import project as kedro_project  # noqa: PLC0415
     from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
 
@@ -285,6 +374,8 @@ def make_plan(project: Path, env: str, pipeline: str | None = None) -> Plan:
     deploy = load_deploy_config(block)
     if pipeline:
         deploy = deploy.model_copy(update={"pipeline": pipeline})
+    if grouping:
+        deploy = deploy.model_copy(update={"grouping": grouping})
     mlflow = load_mlflow_config(block)
     for what, value in (("pipeline", deploy.pipeline), ("env", env)):
         if not SAFE_NAME.match(value):
@@ -300,11 +391,43 @@ def make_plan(project: Path, env: str, pipeline: str | None = None) -> Plan:
             "snowflake.deploy.pipeline"
         )
     catalog = {k: v for k, v in loader["catalog"].items()}
-    groups = group_nodes(registered[deploy.pipeline], catalog)
-    shipped, provided = resolve_code(
+    estimate = Estimate(**deploy.estimate.model_dump())
+    graph = group_nodes(registered[deploy.pipeline], catalog, deploy.grouping, estimate)
+    candidates, provided = resolve_code(
         project_requirements(project), deploy.packages, mlflow.transport
     )
     package_name = str(kedro_project.PACKAGE_NAME)
     project_dist = canonical(package_name)
-    shipped = [d for d in shipped if canonical(d.metadata["Name"]) != project_dist]
-    return Plan(project, env, package_name, deploy, mlflow, groups, shipped, provided)
+    candidates = [
+        d for d in candidates if canonical(d.metadata["Name"]) != project_dist
+    ]
+    key = trace_key(project, deploy.pipeline, [zip_name(d) for d in candidates])
+    traced = (
+        load_trace(project, deploy.pipeline, key) if deploy.ship == "traced" else None
+    )
+    shipped = candidates
+    if traced is not None:
+        used = set(traced.libraries) | {PLUGIN}  # the handler's own code, always
+        shipped = [d for d in candidates if canonical(d.metadata["Name"]) in used]
+    return Plan(
+        project,
+        env,
+        package_name,
+        deploy,
+        mlflow,
+        graph,
+        shipped,
+        provided,
+        candidates,
+        traced,
+        key,
+    )
+
+
+def size_text(size: int) -> str:
+    """1234567 -> 1.2 MB."""
+    for unit in ("B", "kB", "MB"):
+        if size < 1000 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
