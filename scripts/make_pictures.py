@@ -209,7 +209,7 @@ def draw_pipeline(project: Path, target: Path) -> None:
 def task_graph_dot(plan) -> str:
     """Root, one box per task (its nodes listed), finalizer; edges as deploy makes them."""
     root, finalizer = plan.task("ROOT"), plan.task("FINALIZER")
-    short = plan.deploy.task_prefix.split(".")[-1] + "_"
+    short = plan.task_prefix.split(".")[-1] + "_"
 
     def label(name: str) -> str:
         return name.rsplit(".", maxsplit=1)[-1].removeprefix(short)
@@ -217,7 +217,7 @@ def task_graph_dot(plan) -> str:
     lines = [
         "digraph tasks {",
         '  graph [rankdir=LR, fontname="Helvetica", nodesep=0.25, ranksep=0.5, pad=0.3, '
-        f"labelloc=b, label=<<br/>task graph {quote(plan.deploy.task_prefix)[1:-1]}_*: "
+        f"labelloc=b, label=<<br/>task graph {quote(plan.task_prefix)[1:-1]}_*: "
         "every task calls one procedure with its group's name>];",
         '  node [fontname="Helvetica", fontsize=11, shape=box, style="rounded,filled", '
         'fillcolor="#FFFFFF", color="#333333"];',

@@ -46,6 +46,28 @@ def project_copy(demo_project: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def traced_demo(demo_project: Path, tmp_path_factory) -> Path:
+    """A copy of the demo whose procedure imports are traced for __default__ (deploy's
+    first dry run plays the graph offline and records dist/snowflake-imports-*.json),
+    so that tests which deploy do not each trace again: copies keep the trace valid,
+    as its key is the content of the code and conf, not their place."""
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    from kedro_snowflake_mlops.cli.deploy import deploy  # noqa: PLC0415
+
+    copy = tmp_path_factory.mktemp("traced") / demo_project.name
+    shutil.copytree(demo_project, copy)
+    result = CliRunner().invoke(
+        deploy, ["--dry-run"], obj=SimpleNamespace(project_path=copy)
+    )
+    assert result.exit_code == 0, result.output
+    assert list((copy / "dist").glob("snowflake-imports-*.json")), result.output
+    return copy
+
+
+@pytest.fixture(scope="session")
 def snowpark_session():
     """Snowpark local testing, with the patches an offline run gets."""
     session = local_testing_session(database="TEST_DB", schema="TEST_SCHEMA")

@@ -40,3 +40,15 @@ def test_a_return_value_over_10_kb_is_refused(graph):
     context.set_return_value("é" * (MAX_RETURN_VALUE_BYTES // 2))  # bytes, not chars
     with pytest.raises(Exception, match="at most"):
         context.set_return_value("x" * (MAX_RETURN_VALUE_BYTES + 1))
+
+
+def test_a_task_refuses_code_staged_by_another_deploy(graph):
+    """A deploy that ran while a graph run was going on replaces the procedure under
+    the old run's later tasks (docs: tasks-graphs, Versioning): each task, not only the
+    root, compares the graph's CONFIG with the manifest it imported."""
+    from kedro_snowflake_mlops.deploy.procedure import same_deploy  # noqa: PLC0415
+
+    _, context = graph
+    same_deploy({"deploy_id": "d1"}, context)  # the graph's own deploy
+    with pytest.raises(RuntimeError, match="created by deploy d1, the staged code by"):
+        same_deploy({"deploy_id": "d2"}, context)

@@ -118,3 +118,34 @@ def test_an_unknown_role_is_warned_about_by_dataset_name(tracked_run):
     warnings = [message for message in messages if "metadata mlflow" in message]
     assert len(warnings) == 1
     assert "input_table" in warnings[0] and "'metric'" in warnings[0]
+
+
+def test_inside_a_task_graph_no_git_process_is_started(monkeypatch, tmp_path):
+    """A Snowflake procedure may not start a process (docs: Python stored procedure
+    limitations), and there is no checkout there: the commit tag is asked of git only
+    outside a task graph. subprocess.run is replaced to see whether git is called."""
+    from kedro_snowflake_mlops.tracking import hook as hook_module  # noqa: PLC0415
+    from kedro_snowflake_mlops.tracking.joined_run import join_run  # noqa: PLC0415
+
+    started: list[list[str]] = []
+
+    def run(command, **kwargs):
+        started.append(command)
+        return SimpleNamespace(returncode=0, stdout="abc123\n")
+
+    monkeypatch.setattr(hook_module.subprocess, "run", run)
+    hook = SimpleNamespace(
+        env="local",
+        project_path=tmp_path,
+        session_block={"mode": "local_testing"},
+        config=SimpleNamespace(transport="direct"),
+    )
+    outside = MlflowTrackingHook._tags(hook, {}, "__default__")
+    assert outside["mlflow.source.git.commit"] == "abc123"
+    join_run(SimpleNamespace())  # what a task of the graph does before its nodes run
+    try:
+        inside = MlflowTrackingHook._tags(hook, {}, "__default__")
+    finally:
+        join_run(None)
+    assert inside["mlflow.source.git.commit"] is None
+    assert started == [["git", "rev-parse", "HEAD"]]

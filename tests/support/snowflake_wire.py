@@ -10,7 +10,10 @@ text and its server-side bindings, and session deletion.
 The server holds what Snowflake would hold for the tests (SHOW rows per object kind, the
 grants of each role, integrations) and, like Snowflake, refuses what it cannot compile:
 a `%s` or `%(name)s` placeholder (Snowpark's connection uses the qmark style, so those
-reach the server as text), or a number of `?` that differs from the bindings.
+reach the server as text), or a number of `?` that differs from the bindings. It also
+refuses a `?` in SHOW: the docs give SHOW's LIKE pattern only as a string literal, and a
+connector issue (snowflake-connector-nodejs#387) reports `SHOW ... LIKE ?` failing, so
+the plugin must not rely on it (it sends SHOW without LIKE and filters the rows).
 
 PUT is answered as Snowflake answers it, with Snowflake's defaults for what the
 statement does not say (AUTO_COMPRESS = TRUE: the connector gzips the file and the stage
@@ -78,14 +81,16 @@ def identifier(text: str) -> str:
 
 @dataclass
 class FakeSnowflakeServer:
-    """Answers SHOW <kind> LIKE ?, SHOW GRANTS TO ROLE <identifier> and, for anything
-    else, `on_statement` (default: "Statement executed successfully.")."""
+    """Answers a statement with `on_statement`'s rows when it gives any (None: not its
+    statement); else SHOW <kind> [LIKE '<literal>'] [IN ...] and SHOW GRANTS TO ROLE
+    <identifier> from `objects` and `grants`; anything else "Statement executed
+    successfully."."""
 
     # "ROLES", "WAREHOUSES", "FUNCTIONS", "INTEGRATIONS", ... -> rows as SHOW gives them
     objects: dict[str, Rows] = field(default_factory=dict)
     # role name -> rows of SHOW GRANTS TO ROLE
     grants: dict[str, Rows] = field(default_factory=dict)
-    on_statement: Callable[[str, list[Any]], Rows] | None = None
+    on_statement: Callable[[str, list[Any]], Rows | None] | None = None
     queries: list[tuple[str, list[Any]]] = field(default_factory=list)
     # PUT: the files land in <stage_root>/<stage location> (the connector's own local
     # file-system storage client copies them, as it would upload them to a cloud stage).
@@ -194,19 +199,27 @@ class FakeSnowflakeServer:
                 f"SQL compilation error: {code.count('?')} bind variables, "
                 f"{len(values)} values bound"
             )
+        if re.match(r"\s*SHOW\b", code, re.IGNORECASE) and "?" in code:
+            raise SqlError(
+                "SQL compilation error: syntax error unexpected '?' (SHOW takes no "
+                "bind variable in the docs)"
+            )
+        if self.on_statement is not None:
+            rows = self.on_statement(sql, values)
+            if rows is not None:
+                return rows
         grants = re.fullmatch(r"SHOW GRANTS TO ROLE (\S+)", sql.strip(), re.IGNORECASE)
         if grants:
             return self.grants.get(identifier(grants[1]), [])
         show = re.fullmatch(
-            r"SHOW (?:USER )?(\w+(?: \w+)?) LIKE \?(?: IN (?:ACCOUNT|SCHEMA [\w.]+))?",
+            r"SHOW (?:USER )?(\w+(?: \w+)?)"
+            r"(?: LIKE '([^']*)')?(?: IN (?:ACCOUNT|(?:SCHEMA|DATABASE) [\w.]+))?",
             sql.strip(),
             re.IGNORECASE,
         )
         if show:
             rows = self.objects.get(show[1].upper(), [])
-            return [row for row in rows if like(values[0], str(row["name"]))]
-        if self.on_statement is not None:
-            return self.on_statement(sql, values)
+            return [row for row in rows if like(show[2] or "%", str(row["name"]))]
         return [{"status": "Statement executed successfully."}]
 
 

@@ -4,7 +4,8 @@
 --
 -- Role needed : ACCOUNTADMIN (EXECUTE TASK is an account privilege), then role
 --               {{ cookiecutter.snowflake_role }}, which the script switches to.
--- Creates     : as ACCOUNTADMIN, the grant of EXECUTE TASK to role {{ cookiecutter.snowflake_role }};
+-- Creates     : as ACCOUNTADMIN, the grants of EXECUTE TASK and of the database role
+--               SNOWFLAKE.ANACONDA_REPOSITORY_USER to role {{ cookiecutter.snowflake_role }};
 --               as SYSADMIN, CREATE TASK on schema {{ cookiecutter.__db }}.{{ cookiecutter.__schema }} for that role;
 --               as {{ cookiecutter.snowflake_role }}, the code stage {{ cookiecutter.__code_stage[1:] }} (where deploy
 --               uploads the project and the libraries the procedure imports), the
@@ -35,6 +36,14 @@ END;
 $$;
 
 GRANT EXECUTE TASK ON ACCOUNT TO ROLE {{ cookiecutter.snowflake_role }};
+
+-- The procedure's PACKAGES come from the shared Anaconda repository
+-- (snowflake.deploy.artifact_repository). Creating or running a procedure that uses it
+-- needs this database role; Snowflake grants it to PUBLIC by default, so this matters
+-- where PUBLIC's grants were revoked (docs: release-notes/bcr-bundles/2026_06/bcr-2379).
+-- With artifact_repository snowflake.snowpark.pypi_shared_repository, grant
+-- SNOWFLAKE.PYPI_REPOSITORY_USER instead.
+GRANT DATABASE ROLE SNOWFLAKE.ANACONDA_REPOSITORY_USER TO ROLE {{ cookiecutter.snowflake_role }};
 
 USE ROLE SYSADMIN;
 

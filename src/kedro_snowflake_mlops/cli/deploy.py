@@ -36,13 +36,17 @@ GROUPING = click.option(
 
 
 def plan_for(
-    metadata: Any, env: str, pipeline: str | None, grouping: str | None = None
+    metadata: Any,
+    env: str,
+    pipeline: str | None,
+    grouping: str | None = None,
+    schedule: str | None = None,
 ):
     """The plan, or one clear message for what conf/ or the pipeline gets wrong."""
     from ..deploy.plan import make_plan  # noqa: PLC0415 (Kedro, pydantic)
 
     try:
-        return make_plan(project_path(metadata), env, pipeline, grouping)
+        return make_plan(project_path(metadata), env, pipeline, grouping, schedule)
     except ConfigError as error:
         raise click.ClickException(f"cannot deploy: {error}") from None
 
@@ -58,21 +62,28 @@ def plan_for(
     help="Conf env the tasks run with.",
 )
 @click.option(
+    "--schedule",
+    default=None,
+    help="The root task's SCHEDULE, e.g. 'USING CRON 0 6 * * * UTC' (default: "
+    "snowflake.deploy.schedules of the pipeline; none: the graph runs when run).",
+)
+@click.option(
     "--dry-run",
     is_flag=True,
     help="Print the plan (objects, SQL, graph); connect to nothing.",
 )
 @click.pass_obj
-def deploy(
+def deploy(  # noqa: PLR0913 (the command's options)
     metadata: Any,
     *,
     pipeline: str | None,
     grouping: str | None,
     env: str,
+    schedule: str | None,
     dry_run: bool,
 ) -> None:
     """Upload the project and create its procedure and task graph in Snowflake."""
-    plan = plan_for(metadata, env, pipeline, grouping)
+    plan = plan_for(metadata, env, pipeline, grouping, schedule)
     if not dry_run:
         try:
             plan.refuse_for_account()
@@ -154,7 +165,9 @@ def traced(metadata: Any, plan: Any) -> Any:
             "ship every library the requirements reach"
         )
     click.echo(result.trace_note, err=True)
-    again = plan_for(metadata, plan.env, plan.deploy.pipeline, plan.deploy.grouping)
+    again = plan_for(
+        metadata, plan.env, plan.deploy.pipeline, plan.deploy.grouping, plan.schedule
+    )
     if again.needs_trace:
         raise click.ClickException(
             f"conf env {plan.env} reaches other libraries than env local, which the "

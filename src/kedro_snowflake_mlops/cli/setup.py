@@ -112,7 +112,7 @@ def warn_if_kept(connection: Any, statement: str) -> None:
     if kept is None:
         return
     query = SHOW_QUERIES[f"{kept.kind} INTEGRATION"]
-    rows = run_query(connection, query, [kept.name])
+    rows = run_query(connection, query)  # SHOW binds no LIKE pattern (online.py)
     if any(str(row.get("name", "")) == kept.name for row in rows):
         click.echo("  warning: " + kept.warning(), err=True)
 

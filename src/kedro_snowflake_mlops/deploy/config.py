@@ -32,6 +32,47 @@ PACKAGE_SPEC = re.compile(
     r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:(?:==|>=|<=|>|<)[0-9A-Za-z.*+-]+)?$"
 )
 
+SCHEDULE_EXAMPLE = "'USING CRON 0 6 * * * UTC' (06:00 UTC daily) or '60 MINUTES'"
+# A CRON field as Snowflake takes them: numbers, names (MON, JAN), *, ranges, steps,
+# lists, and L, W, # (docs: create-task, SCHEDULE).
+CRON_FIELD = r"[0-9A-Za-z*?/,#-]+"
+CRON = re.compile(
+    rf"USING CRON((?: {CRON_FIELD}){{5}}) ([A-Za-z_]+(?:/[A-Za-z0-9_+-]+)*)"
+)
+INTERVAL = re.compile(r"([1-9][0-9]*) (MINUTE|MINUTES|HOUR|HOURS|SECOND|SECONDS)")
+# The documented maximum of an interval schedule: 11520 minutes (8 days).
+MAX_MINUTES = 11520
+
+
+def schedule_problem(schedule: str) -> str:
+    """Why Snowflake would refuse this SCHEDULE, or ''. It goes into CREATE TASK as a
+    quoted literal (DDL binds nothing), so nothing outside the rule gets through."""
+    rule = (
+        f"a schedule is 'USING CRON <minute> <hour> <day> <month> <weekday> <time "
+        f"zone>' or '<n> MINUTES' (or HOURS, SECONDS), e.g. {SCHEDULE_EXAMPLE}"
+    )
+    if cron := CRON.fullmatch(schedule):
+        if not time_zone_known(cron[2]):
+            return f"{cron[2]!r} is not a time zone Snowflake knows (IANA names, e.g. UTC, Europe/Paris); {rule}"
+        return ""
+    if interval := INTERVAL.fullmatch(schedule.upper()):
+        number, unit = int(interval[1]), interval[2]
+        minutes = number * {"M": 1, "H": 60, "S": 1 / 60}[unit[0]]
+        if minutes > MAX_MINUTES:
+            return f"{schedule!r} is longer than {MAX_MINUTES} minutes (8 days), Snowflake's longest interval; {rule}"
+        return ""
+    return f"{schedule!r} is not a schedule: {rule}"
+
+
+def time_zone_known(name: str) -> bool:
+    """An IANA time zone (the tz database Python has; any well-formed name when this
+    Python has none, e.g. Windows without the tzdata package)."""
+    import zoneinfo  # noqa: PLC0415
+
+    zones = zoneinfo.available_timezones()
+    return name in zones or name == "UTC" or not zones
+
+
 _FIXES = {
     "pipeline": "name a pipeline of the project's pipeline_registry (e.g. __default__)",
     "code_stage": "use the code stage created by sql/07, e.g. @DEMO.DEMO.KEDRO_CODE_STAGE",
@@ -39,8 +80,10 @@ _FIXES = {
     "task_prefix": "use database.schema.name, e.g. DEMO.DEMO.MLOPS_DEMO (tasks get _ROOT, ...)",
     "runs_table": "use database.schema.name, e.g. DEMO.DEMO.KEDRO_GRAPH_RUNS",
     "warehouse": "use the warehouse of sql/02, e.g. MLOPS_DEMO_WH",
-    "runtime_version": "use one of 3.10, 3.11, 3.12, 3.13",
-    "packages": "list Snowflake Anaconda packages, e.g. pandas or scikit-learn==1.5.2",
+    "runtime_version": "use one of 3.11, 3.12, 3.13 (Snowflake deprecated 3.10)",
+    "artifact_repository": "use snowflake.snowpark.anaconda_shared_repository or snowflake.snowpark.pypi_shared_repository",
+    "schedules": f"map a pipeline to a schedule, e.g. scoring: {SCHEDULE_EXAMPLE}",
+    "packages": "list packages of the artifact repository, e.g. pandas or scikit-learn>=1.5",
     "tag_function": "use the function of sql/07, e.g. demo.demo.mlflow_run_set_tag",
     "external_access_integrations": "use the integration of sql/80",
     "secrets": "map a name the code reads to the secret of sql/80, e.g. mlflow_token: DEMO.DEMO.MLFLOW_TOKEN",
@@ -86,8 +129,17 @@ class DeployConfig(BaseModel):
     task_prefix: str = Field(pattern=QUALIFIED_NAME)
     runs_table: str = Field(pattern=QUALIFIED_NAME)
     warehouse: str = Field(pattern=IDENTIFIER)
-    runtime_version: Literal["3.10", "3.11", "3.12", "3.13"] = "3.11"
+    # Snowflake deprecated 3.10 on 2026-10-04 (docs: python-runtime-support-policy).
+    runtime_version: Literal["3.11", "3.12", "3.13"] = "3.11"
+    # Where PACKAGES come from. Said explicitly: without it an account created after
+    # 2026-06-26 resolves them from PyPI, an older one from Anaconda (BCR-2325).
+    artifact_repository: Literal[
+        "snowflake.snowpark.anaconda_shared_repository",
+        "snowflake.snowpark.pypi_shared_repository",
+    ] = "snowflake.snowpark.anaconda_shared_repository"
     packages: list[str] = Field(default_factory=list)
+    # The SCHEDULE of a pipeline's root task, by pipeline (deploy --schedule sets one).
+    schedules: dict[str, str] = Field(default_factory=dict)
     # traced: only the libraries `run --local` saw the tasks import (deploy/imports.py);
     # all: every pure-Python library the project's requirements reach.
     ship: Literal["traced", "all"] = "traced"
@@ -103,6 +155,18 @@ class DeployConfig(BaseModel):
         bad = [item for item in value if not PACKAGE_SPEC.match(str(item))]
         if bad:
             raise ValueError(f"not a package name (optionally pinned): {bad!r}")
+        return value
+
+    @field_validator("schedules")
+    @classmethod
+    def _schedules(cls, value: dict[str, str]) -> dict[str, str]:
+        problems = [
+            f"{pipeline}: {problem}"
+            for pipeline, schedule in value.items()
+            if (problem := schedule_problem(str(schedule)))
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
         return value
 
     @field_validator("external_access_integrations")

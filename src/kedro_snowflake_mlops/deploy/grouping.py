@@ -180,14 +180,15 @@ class _Nodes:
 
     def join(self, a: str, b: str, reason: str, about: tuple[str, ...] = ()) -> None:
         """Put the tasks of nodes a and b together. The reason is noted on the nodes
-        `about` names, or else on the nodes of the smaller task (the one that moved)."""
+        `about` names, or else on the first node of the smaller task (the one that
+        moved), which stands for the nodes that came with it."""
         a, b = self.task[a], self.task[b]
         if a == b:
             return
         keep, other = sorted((a, b), key=self.order.get)  # keyed by its first node
         if not about:
             moved = min((other, keep), key=lambda t: len(self.members(t)))
-            about = tuple(self.members(moved))
+            about = (self.members(moved)[0],)
         for name in self.names:
             if self.task[name] == other:
                 self.task[name] = keep
@@ -248,7 +249,7 @@ def group_nodes(
     if grouping == "auto":
         kept_apart = _merge_where_parallel_does_not_pay(nodes, estimate)
     _refuse_crossings(nodes)
-    groups = _groups(nodes, estimate)
+    groups = _groups(nodes, estimate, by_namespace=grouping in ("memory", "auto"))
     seconds, path = _critical_path(groups, estimate)
     return TaskGraph(grouping, estimate, groups, path, seconds, kept_apart)
 
@@ -387,7 +388,7 @@ def _topological(edges: dict[str, set[str]], waits_for: dict[str, list[str]]):
     return done
 
 
-def _groups(nodes: _Nodes, estimate: Estimate) -> list[TaskGroup]:
+def _groups(nodes: _Nodes, estimate: Estimate, by_namespace: bool) -> list[TaskGroup]:
     groups: dict[str, TaskGroup] = {}
     names_taken: set[str] = set()
     whole = len(nodes.tasks()) == 1 and len(nodes.names) > 1
@@ -395,7 +396,12 @@ def _groups(nodes: _Nodes, estimate: Estimate) -> list[TaskGroup]:
         names = nodes.members(key)
         namespaces = {(nodes.by_name[n].namespace or "").split(".")[0] for n in names}
         namespace = (namespaces.pop() if len(namespaces) == 1 else None) or None
-        suffix = WHOLE_PIPELINE if whole else task_suffix(namespace or names[0])
+        if not by_namespace:
+            namespace = None  # grouping node: a task is named by its node
+        if namespace:
+            suffix = task_suffix(namespace)
+        else:
+            suffix = WHOLE_PIPELINE if whole else task_suffix(names[0])
         unique, number = suffix, 2
         while unique in names_taken or unique in (ROOT, FINALIZER):
             unique, number = f"{suffix}_{number}", number + 1

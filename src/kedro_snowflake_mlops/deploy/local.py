@@ -111,7 +111,7 @@ def run_local(
             "packages_view": str(view),
             "packages": plan.deploy.packages,
             "stage_folder": plan.stage_folder,
-            "procedure": plan.deploy.procedure,
+            "procedure": plan.procedure,
             "schema": plan.deploy.schema_name,
             "workdir": str(folder),
         }

@@ -76,7 +76,10 @@ class TaskSystem:
         def get_predecessor_return_value(_session: Session, task_name: str) -> str:
             # As Snowflake: the bare task name (no database or schema), matched
             # case-sensitively with the name as created (unquoted: upper case); NULL
-            # when the predecessor set no return value.
+            # when the predecessor set no return value. Stricter than Snowflake on
+            # one point: Snowflake also answers for an ancestor further up (docs:
+            # system_get_predecessor_return_value), here only a direct predecessor
+            # is accepted, so what runs here also runs there.
             if "." in task_name or task_name not in system.predecessors:
                 raise ValueError(
                     f"SYSTEM$GET_PREDECESSOR_RETURN_VALUE({task_name!r}): not the "

@@ -17,14 +17,22 @@ from pathlib import Path
 from typing import Any
 
 from ..conf import project_config_loader, read_snowflake_conf
-from .config import DeployConfig, load_deploy_config
-from .grouping import Estimate, PlanError, TaskGraph, TaskGroup, group_nodes
+from .config import DeployConfig, load_deploy_config, schedule_problem
+from .grouping import (
+    Estimate,
+    PlanError,
+    TaskGraph,
+    TaskGroup,
+    group_nodes,
+    task_suffix,
+)
 from .imports import Trace, load_trace, trace_key
 from .packaging import PLUGIN, canonical, project_requirements, resolve_code, zip_name
 from .steps import FINALIZER, MANIFEST, ROOT
 from .task_system import LEDGER_COLUMNS
 
 HANDLER = "kedro_snowflake_mlops.deploy.procedure.main"
+DEFAULT_PIPELINE = "__default__"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 RUNS_TABLE_COLUMNS = ", ".join(
     f"{name} {kind}" for name, kind in LEDGER_COLUMNS.items()
@@ -53,8 +61,29 @@ class Plan:
         return self.graph.groups
 
     # --- names ----------------------------------------------------------------------
+    # One graph per deployed pipeline: __default__ takes the names snowflake.deploy
+    # gives; any other pipeline adds its name to the tasks, the procedure and the folder
+    # of its code, so that pipelines are deployed side by side.
+    @property
+    def graph_suffix(self) -> str:
+        pipeline = self.deploy.pipeline
+        return "" if pipeline == DEFAULT_PIPELINE else f"_{task_suffix(pipeline)}"
+
+    @property
+    def task_prefix(self) -> str:
+        return f"{self.deploy.task_prefix}{self.graph_suffix}".upper()
+
+    @property
+    def procedure(self) -> str:
+        return f"{self.deploy.procedure}{self.graph_suffix}"
+
+    @property
+    def schedule(self) -> str | None:
+        """The root's SCHEDULE (--schedule, or snowflake.deploy.schedules), or None."""
+        return self.deploy.schedules.get(self.deploy.pipeline)
+
     def task(self, step: str) -> str:
-        return f"{self.deploy.task_prefix}_{step}".upper()
+        return f"{self.task_prefix}_{step}".upper()
 
     @property
     def tasks(self) -> list[str]:
@@ -66,7 +95,10 @@ class Plan:
 
     @property
     def stage_folder(self) -> str:
-        return f"{self.deploy.code_stage.rstrip('/')}/{self.package_name}"
+        # Graphs of other pipelines keep their code beside, not below, this folder:
+        # destroy removes a folder with all it holds.
+        folder = f"{self.package_name}{self.graph_suffix.lower()}"
+        return f"{self.deploy.code_stage.rstrip('/')}/{folder}"
 
     @property
     def project_zip(self) -> str:
@@ -122,7 +154,7 @@ class Plan:
             "pipeline": self.deploy.pipeline,
             "env": self.env,
             "conf_archive": self.conf_archive,
-            "task_prefix": self.deploy.task_prefix.upper(),
+            "task_prefix": self.task_prefix,
             "runs_table": self.deploy.runs_table.upper(),
             "transport": self.mlflow.transport,
             "tag_function": self.deploy.tag_function,
@@ -162,17 +194,34 @@ class Plan:
         return modules
 
     # --- SQL ----------------------------------------------------------------------------
+    def packages_literal(self) -> str:
+        """PACKAGES as the procedure lists them: ('pandas', 'mlflow>=3')."""
+        return "(" + ", ".join(f"'{p}'" for p in self.deploy.packages) + ")"
+
+    def resolve_packages(self) -> tuple[str, list[str]]:
+        """Asks Snowflake, before anything is created, which versions PACKAGES resolve
+        to for the runtime, from the repository the procedure names (docs:
+        system_resolve_python_packages; any role may call it). Values bound."""
+        return (
+            "SELECT SYSTEM$RESOLVE_PYTHON_PACKAGES(?, ?, ?)",
+            [
+                self.deploy.runtime_version,
+                self.packages_literal(),
+                self.deploy.artifact_repository,
+            ],
+        )
+
     def procedure_sql(self) -> str:
-        packages = ", ".join(f"'{p}'" for p in self.deploy.packages)
         imports = ",\n    ".join(
             f"'{self.stage_folder}/{n}'" for n in self.import_names()
         )
         lines = [
-            f"CREATE OR REPLACE PROCEDURE {self.deploy.procedure}(STEP VARCHAR)",
+            f"CREATE OR REPLACE PROCEDURE {self.procedure}(STEP VARCHAR)",
             "  RETURNS VARCHAR",
             "  LANGUAGE PYTHON",
             f"  RUNTIME_VERSION = '{self.deploy.runtime_version}'",
-            f"  PACKAGES = ({packages})",
+            f"  ARTIFACT_REPOSITORY = {self.deploy.artifact_repository}",
+            f"  PACKAGES = {self.packages_literal()}",
             f"  IMPORTS = (\n    {imports}\n  )",
             f"  HANDLER = '{HANDLER}'",
         ]
@@ -191,9 +240,11 @@ class Plan:
             f"  WAREHOUSE = {self.deploy.warehouse}",
         ]
         if step == ROOT:
+            if self.schedule:
+                lines.append(f"  SCHEDULE = '{self.schedule}'")
             # The graph's config (docs.snowflake.com/en/sql-reference/sql/create-task,
-            # CONFIG = $${...}$$): which deploy made these tasks. The root compares it
-            # with the staged manifest, so tasks and code of two deploys never mix.
+            # CONFIG = $${...}$$): which deploy made these tasks. Every task compares
+            # it with the staged manifest, so tasks and code of two deploys never mix.
             config = json.dumps({"deploy_id": manifest_id})
             lines.append(f"  CONFIG = $${config}$$")
         elif step == FINALIZER:
@@ -202,7 +253,7 @@ class Plan:
             group = next(g for g in self.groups if g.name == step)
             after = ", ".join(self.task(name) for name in group.after or [ROOT])
             lines.append(f"  AFTER {after}")
-        lines.append(f"  AS CALL {self.deploy.procedure}('{step}')")
+        lines.append(f"  AS CALL {self.procedure}('{step}')")
         return "\n".join(lines)
 
     def runs_table_sql(self) -> str:
@@ -217,20 +268,27 @@ class Plan:
         tasks = [self.task_sql(step, manifest_id) for step in self.steps]
         return [self.procedure_sql(), *tasks]
 
-    def enable_sql(self) -> str:
-        """Resumes the root and every task after it, so that EXECUTE TASK runs the whole
-        graph (docs: system_task_dependents_enable). Binds the root's name, the one
-        value here that is not part of a DDL."""
-        return "SELECT SYSTEM$TASK_DEPENDENTS_ENABLE(?)"
+    def resume_statements(self) -> list[tuple[str, list[str]]]:
+        """What makes the new tasks run (they are created suspended). EXECUTE TASK runs
+        a suspended root but skips suspended children (docs: execute-task), so the
+        children and the finalizer are resumed, while the root stays suspended: a root
+        without SCHEDULE is not documented to resume. With a schedule the root is
+        resumed too, with its dependents, by SYSTEM$TASK_DEPENDENTS_ENABLE (binds the
+        root's name); from then on it runs on the schedule."""
+        if self.schedule:
+            return [("SELECT SYSTEM$TASK_DEPENDENTS_ENABLE(?)", [self.task(ROOT)])]
+        return [(f"ALTER TASK {name} RESUME", []) for name in self.tasks[1:]]
 
     def statements(self, manifest_id: str) -> list[str]:
-        """The SQL of a deploy after the files are on the stage, in order. Tasks of an
-        earlier deploy that this one no longer has are dropped first (online)."""
+        """The SQL of a deploy after the files are on the stage, in order (`?` binds
+        the value the plan prints beside it). Tasks of the graph's earlier deploy that
+        this one no longer has are dropped after the suspend (online)."""
         return [
+            bound_text(*self.resolve_packages()),
             self.runs_table_sql(),
             self.suspend_sql(),
             *self.ddl(manifest_id),
-            self.enable_sql(),
+            *(bound_text(sql, values) for sql, values in self.resume_statements()),
         ]
 
     # --- the graph as text --------------------------------------------------------------
@@ -330,7 +388,7 @@ class Plan:
         objects = [
             ("code stage folder", self.stage_folder),
             ("runs table", self.deploy.runs_table),
-            ("procedure", f"{self.deploy.procedure}(VARCHAR)"),
+            ("procedure", f"{self.procedure}(VARCHAR)"),
             *[("task", name) for name in self.tasks],
         ]
         width = max(len(kind) for kind, _ in objects)
@@ -347,7 +405,8 @@ class Plan:
             "",
             *self.files_text(),
             "",
-            f"PACKAGES (Snowflake's Anaconda channel): {', '.join(self.deploy.packages)}",
+            f"PACKAGES (from {self.deploy.artifact_repository}): "
+            f"{', '.join(self.deploy.packages)}",
             "",
             "SQL:",
         ]
@@ -358,10 +417,14 @@ class Plan:
 
 
 def make_plan(
-    project: Path, env: str, pipeline: str | None = None, grouping: str | None = None
+    project: Path,
+    env: str,
+    pipeline: str | None = None,
+    grouping: str | None = None,
+    schedule: str | None = None,
 ) -> Plan:
     """Read conf/<env>, group the pipeline's nodes and resolve the code to ship;
-    `pipeline` and `grouping` override snowflake.deploy's."""
+    `pipeline`, `grouping` and `schedule` (the pipeline's) override snowflake.deploy's."""
     from kedro.framework import project as kedro_project  # noqa: PLC0415
     from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
 
@@ -376,6 +439,11 @@ def make_plan(
         deploy = deploy.model_copy(update={"pipeline": pipeline})
     if grouping:
         deploy = deploy.model_copy(update={"grouping": grouping})
+    if schedule:
+        if problem := schedule_problem(schedule):
+            raise PlanError(f"--schedule {problem}")
+        schedules = {**deploy.schedules, deploy.pipeline: schedule}
+        deploy = deploy.model_copy(update={"schedules": schedules})
     mlflow = load_mlflow_config(block)
     for what, value in (("pipeline", deploy.pipeline), ("env", env)):
         if not SAFE_NAME.match(value):
@@ -431,3 +499,8 @@ def size_text(size: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1000
     return f"{size:.1f} GB"
+
+
+def bound_text(sql: str, values: list[str]) -> str:
+    """A statement with its bound values shown in a comment above it (dry run)."""
+    return f"-- binds: {' | '.join(values)}\n{sql}" if values else sql

@@ -137,6 +137,21 @@ def _tracking(manifest: dict[str, Any], workdir: Path):
     return loader, config, make_transport(config, root)
 
 
+def same_deploy(manifest: dict[str, Any], context: TaskContext) -> None:
+    """The graph's config names the deploy that made its tasks; the staged manifest the
+    deploy of the code. They differ when a deploy stopped half way, or replaced the
+    code while a run of the graph was going on (Snowflake then runs the new procedure
+    in the old run's later tasks): such a task refuses instead of mixing the two."""
+    deployed = context.graph_config().get("deploy_id")
+    if deployed != manifest["deploy_id"]:
+        raise RuntimeError(
+            f"the tasks were created by deploy {deployed}, the staged code by deploy "
+            f"{manifest['deploy_id']}: a `kedro snowflake deploy` stopped half way or "
+            "ran while the graph was running. Fix: run `kedro snowflake deploy` again, "
+            "then `kedro snowflake run`"
+        )
+
+
 def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> str:
     """ROOT: create the MLflow run, log the params once, hand the run down."""
     from ..tracking.recorder import RunRecorder  # noqa: PLC0415
@@ -144,13 +159,7 @@ def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> s
     from ..tracking.values import prepare_params, prepare_tags  # noqa: PLC0415
 
     group_id = context.graph_run_id()
-    deployed = context.graph_config().get("deploy_id")
-    if deployed != manifest["deploy_id"]:
-        raise RuntimeError(
-            f"the tasks were created by deploy {deployed}, the staged code by deploy "
-            f"{manifest['deploy_id']}: an earlier `kedro snowflake deploy` stopped half "
-            "way. Fix: run `kedro snowflake deploy` again"
-        )
+    same_deploy(manifest, context)
     loader, config, transport = _tracking(manifest, workdir)
     params = prepare_params(dict(loader["parameters"])).values
     tags = prepare_tags(
@@ -205,6 +214,7 @@ def start_graph_run(session, manifest, context: TaskContext, workdir: Path) -> s
         session,
         manifest["runs_table"],
         group_id,
+        graph=manifest["task_prefix"],
         task=ROOT,
         state="SUCCEEDED",
         run=value,
@@ -248,6 +258,7 @@ def run_group(session, manifest, context: TaskContext, workdir: Path, step: str)
     from ..tracking.joined_run import JoinedRun, join_run  # noqa: PLC0415
     from ..tracking.transport import RunInfo  # noqa: PLC0415
 
+    same_deploy(manifest, context)
     group = next(g for g in manifest["groups"] if g["name"] == step)
     predecessor = group["after"][0] if group["after"] else ROOT
     predecessor_task = task_name(manifest, predecessor)
@@ -286,6 +297,7 @@ def run_group(session, manifest, context: TaskContext, workdir: Path, step: str)
             session,
             manifest["runs_table"],
             group_id,
+            graph=manifest["task_prefix"],
             task=step,
             state="FAILED",
             node=node,
@@ -295,7 +307,12 @@ def run_group(session, manifest, context: TaskContext, workdir: Path, step: str)
     finally:
         join_run(None)
     ledger_write(
-        session, manifest["runs_table"], group_id, task=step, state="SUCCEEDED"
+        session,
+        manifest["runs_table"],
+        group_id,
+        graph=manifest["task_prefix"],
+        task=step,
+        state="SUCCEEDED",
     )
     context.set_return_value(handed)
     return handed
@@ -358,6 +375,7 @@ def finish_graph_run(session, manifest, context: TaskContext, workdir: Path) -> 
         session,
         manifest["runs_table"],
         group_id,
+        graph=manifest["task_prefix"],
         task=FINALIZER,
         state=status,
         run=value,

@@ -59,6 +59,7 @@ class TaskContext:
 
 # The ledger's columns and their Snowflake types; deploy creates the table with them.
 LEDGER_COLUMNS = {
+    "GRAPH": "VARCHAR",  # the graph's task prefix: pipelines share the table
     "GROUP_ID": "VARCHAR",
     "TASK": "VARCHAR",
     "STATE": "VARCHAR",
@@ -88,6 +89,7 @@ def ledger_write(  # noqa: PLR0913 (one row's columns)
     table: str,
     group_id: str,
     *,
+    graph: str,
     task: str,
     state: str,
     node: str = "",
@@ -97,7 +99,7 @@ def ledger_write(  # noqa: PLR0913 (one row's columns)
     # The error is shown by `kedro snowflake run` and becomes an MLflow tag: never the
     # credentials of a URL in it.
     error = without_credentials(error)[:MAX_ERROR]
-    row = [group_id, task, state, node, error, run, int(time.time() * 1000)]
+    row = [graph, group_id, task, state, node, error, run, int(time.time() * 1000)]
     frame = session.create_dataframe([row], schema=_schema())
     frame.write.save_as_table(table.split("."), mode="append")
 

@@ -3,9 +3,11 @@ usable by the project's role, and does experiment_get_by_name answer?
 
 The connection is the Snowpark session's own snowflake-connector connection, which
 Snowpark opens with the qmark paramstyle: `?` marks a value the server binds, and a `%s`
-would reach Snowflake as text. SHOW ... LIKE binds its pattern. SHOW GRANTS TO ROLE takes
-an identifier, where binding is not documented: the role's name goes in as a quoted
-identifier, after it has been checked (quoted_identifier).
+would reach Snowflake as text. SHOW takes its LIKE pattern only as a literal in the docs
+(no bind variable is documented there), so each SHOW is sent once without LIKE and its
+rows are matched here by name. SHOW GRANTS TO ROLE takes an identifier, where binding
+is not documented either: the role's name goes in as a quoted identifier, after it has
+been checked (quoted_identifier).
 """
 
 from __future__ import annotations
@@ -20,21 +22,21 @@ from .conf_check import ARTIFACT_STAGING_KEY
 from .expected import QUALIFIED_PARTS, ExpectedObject
 from .report import OfflineReport
 
-# SHOW ... LIKE matches `_` as a wildcard too; rows are filtered by exact name after.
+# One SHOW per kind of object, without LIKE: rows are matched by exact name after.
 SHOW_QUERIES = {
-    "ROLE": "SHOW ROLES LIKE ?",
-    "WAREHOUSE": "SHOW WAREHOUSES LIKE ?",
-    "DATABASE": "SHOW DATABASES LIKE ?",
-    "SCHEMA": "SHOW SCHEMAS LIKE ? IN ACCOUNT",
-    "STAGE": "SHOW STAGES LIKE ? IN ACCOUNT",
-    "EXTERNAL FUNCTION": "SHOW USER FUNCTIONS LIKE ? IN ACCOUNT",
-    "FUNCTION": "SHOW USER FUNCTIONS LIKE ? IN ACCOUNT",
-    "API INTEGRATION": "SHOW INTEGRATIONS LIKE ?",
-    "STORAGE INTEGRATION": "SHOW INTEGRATIONS LIKE ?",
+    "ROLE": "SHOW ROLES",
+    "WAREHOUSE": "SHOW WAREHOUSES",
+    "DATABASE": "SHOW DATABASES",
+    "SCHEMA": "SHOW SCHEMAS IN ACCOUNT",
+    "STAGE": "SHOW STAGES IN ACCOUNT",
+    "EXTERNAL FUNCTION": "SHOW USER FUNCTIONS IN ACCOUNT",
+    "FUNCTION": "SHOW USER FUNCTIONS IN ACCOUNT",
+    "API INTEGRATION": "SHOW INTEGRATIONS",
+    "STORAGE INTEGRATION": "SHOW INTEGRATIONS",
     # sql/80 (transport external_access).
-    "EXTERNAL ACCESS INTEGRATION": "SHOW INTEGRATIONS LIKE ?",
-    "NETWORK RULE": "SHOW NETWORK RULES LIKE ? IN ACCOUNT",
-    "SECRET": "SHOW SECRETS LIKE ? IN ACCOUNT",
+    "EXTERNAL ACCESS INTEGRATION": "SHOW INTEGRATIONS",
+    "NETWORK RULE": "SHOW NETWORK RULES IN ACCOUNT",
+    "SECRET": "SHOW SECRETS IN ACCOUNT",
 }
 GRANTS_QUERY = "SHOW GRANTS TO ROLE {role}"
 # The privileges the project role needs (all of them; OWNERSHIP always suffices) on each
@@ -137,12 +139,18 @@ def _same_place(obj: ExpectedObject, row: dict[str, Any]) -> bool:
     return not (qualified and schema is not None and str(schema) != scope["schema"])
 
 
-def find_object(connection: Any, obj: ExpectedObject) -> str:
-    """'missing', or what the object turned out to be."""
+def find_object(
+    connection: Any, obj: ExpectedObject, shown: dict[str, list] | None = None
+) -> str:
+    """'missing', or what the object turned out to be (`shown`: SHOW rows by query,
+    kept between calls so that each SHOW runs once)."""
     query = SHOW_QUERIES.get(obj.kind)
     if query is None:
         return "not checked"
-    rows = run_query(connection, query, [obj.name.split(".")[-1]])
+    shown = {} if shown is None else shown
+    if query not in shown:
+        shown[query] = run_query(connection, query)
+    rows = shown[query]
     matches = [row for row in rows if _same_place(obj, row)]
     if not matches:
         return "missing"
@@ -205,8 +213,9 @@ def check_online(
     rows: list[CheckRow] = []
     role = next((o.name for o in report.expected if o.kind == "ROLE"), "")
     present = []
+    shown: dict[str, list] = {}
     for obj in report.expected:
-        found = find_object(connection, obj)
+        found = find_object(connection, obj, shown)
         if found == "not checked":  # a type without a SHOW query here
             rows.append(CheckRow(obj.name, obj.described, found))
         elif found == obj.described:

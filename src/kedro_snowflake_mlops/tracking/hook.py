@@ -335,7 +335,11 @@ class MlflowTrackingHook:
             "kedro.env": run_params.get("env") or self.env,
             "kedro.project": project.PACKAGE_NAME,
             "kedro.version": run_params.get("kedro_version"),
-            "mlflow.source.git.commit": git_sha(self.project_path),
+            # Inside a task graph there is no checkout, and a procedure may not start
+            # a process (docs: Python stored procedure limitations).
+            "mlflow.source.git.commit": (
+                git_sha(self.project_path) if joined_run() is None else None
+            ),
             "snowflake.session_mode": self.session_block.get("mode"),
             "tracking.transport": self.config.transport,
         }
