@@ -68,8 +68,38 @@ def test_a_misspelt_section_is_refused_with_a_suggestion(project, new_env):
     line = error_line(kedro_run(project, "--env", "typo_section"))
     assert line == (
         "Error: snowflake.mlfow is not a known section (did you mean `mlflow`?). "
-        "Fix: use session, mlflow, deploy"
+        "Fix: use session, mlflow, registry, deploy"
     )
+
+
+def test_a_wrong_registry_key_is_refused_before_the_first_node(project, new_env):
+    folder = new_env("registry_typo")
+    write(
+        folder / "snowflake.yml",
+        "snowflake:\n  registry:\n    model_name: price model\n    alais: best\n",
+    )
+    line = error_line(kedro_run(project, "--env", "registry_typo"))
+    assert line.startswith(
+        "Error: snowflake.registry.alais is not a known key (did you mean `alias`?)"
+    )
+
+
+def test_the_mlflow_registry_through_external_functions_is_refused_saying_what_works(
+    project,
+):
+    """MLflow's registry reads are GET only; external functions send POST: refused
+    before anything connects (the account below does not exist)."""
+    env = snowflake_env(project, "registry_ef", mlflow="transport: external_functions")
+    with (project.path / "conf" / env / "snowflake.yml").open("a") as file:
+        file.write("  registry:\n    model_name: price model\n")
+    line = error_line(
+        kedro_run(project, "--env", env, SNOWFLAKE_ACCOUNT="nowhere.invalid")
+    )
+    assert line.startswith(
+        "Error: snowflake.registry.target is mlflow but snowflake.mlflow.transport is "
+        "external_functions in env registry_ef"
+    )
+    assert "Fix: target: snowflake" in line
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from typing import Any, get_args
 
 import click
 
-SECTIONS = ("session", "mlflow", "deploy")
+SECTIONS = ("session", "mlflow", "registry", "deploy")
 
 # One part of a Snowflake name: an unquoted identifier (letters, digits, _ and $). Names
 # built from these go into SQL text safely: they cannot end or change a statement.

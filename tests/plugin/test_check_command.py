@@ -430,3 +430,23 @@ def test_a_role_without_execute_task_is_told_the_grant_of_sql_07(report):
         "GRANT EXECUTE TASK ON ACCOUNT TO ROLE MLOPS_DEMO_ROLE (sql/07_task_graph.sql)"
     )
     assert rows[("CREATE TASK", "CREATE TASK on DEMO.DEMO for role MLOPS_DEMO_ROLE")].ok
+
+
+def test_check_refuses_the_mlflow_registry_through_external_functions(
+    project_copy, monkeypatch
+):
+    """conf/snowflake tracks through the external functions: a registry block whose
+    target is MLflow's registry cannot work there (its reads are GET only)."""
+    conf = project_copy / "conf" / "snowflake" / "snowflake.yml"
+    conf.write_text(
+        conf.read_text(encoding="utf-8")
+        + "  registry:\n    model_name: spaceflights price\n",
+        encoding="utf-8",
+    )
+    result = run_check(project_copy, monkeypatch)
+    assert result.exit_code == 1
+    assert (
+        "snowflake.registry.target is mlflow but snowflake.mlflow.transport is "
+        "external_functions in env snowflake" in result.output
+    )
+    assert "Fix: target: snowflake" in result.output

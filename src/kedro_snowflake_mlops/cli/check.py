@@ -67,6 +67,25 @@ def mlflow_block_problems(block: dict[str, Any]) -> tuple[Any, list[str]]:
         return None, str(error).splitlines()
 
 
+def registry_block_problems(block: dict[str, Any], mlflow: Any, env: str) -> list[str]:
+    """The `snowflake.registry` block, and whether its target works with the
+    transport (registry/config.py says why MLflow's registry needs more than POST)."""
+    from ..registry.config import (  # noqa: PLC0415
+        RegistryConfigError,
+        load_registry_config,
+        transport_problem,
+    )
+
+    try:
+        registry = load_registry_config(block)
+    except RegistryConfigError as error:
+        return str(error).splitlines()
+    if registry is None or mlflow is None:
+        return []
+    problem = transport_problem(registry, mlflow.transport, env)
+    return [problem] if problem else []
+
+
 @click.command()
 @click.option(
     "--online", is_flag=True, help="Also connect to Snowflake and check the objects."
@@ -81,6 +100,7 @@ def check(metadata: Any, online: bool, env: str) -> None:
     report = check_project(project, env)
     mlflow, mlflow_problems = mlflow_block_problems(report.conf.snowflake)
     problems = [str(finding) for finding in report.findings] + mlflow_problems
+    problems += registry_block_problems(report.conf.snowflake, mlflow, env)
     click.echo("Snowflake objects this project expects:")
     click.echo(report.inventory_table())
     if problems:

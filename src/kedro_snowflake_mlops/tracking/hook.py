@@ -185,9 +185,25 @@ class MlflowTrackingHook:
         # context.env is None for a bare `kedro run`; the loader knows the default env.
         loader = context.config_loader
         self.env = context.env or getattr(loader, "default_run_env", None)
+        self._check_registry(block)
         # Inside a task of a task graph the run is the graph's, logged in-process.
         if self.config.transport == "direct" and joined_run() is None:
             self._worker = self._start_worker()
+
+    def _check_registry(self, block: dict[str, Any]) -> None:
+        """The registry block, before the first node: a target the transport cannot
+        reach would otherwise fail only when the model is registered."""
+        if block.get("registry") is None:
+            return
+        from ..registry.config import (  # noqa: PLC0415
+            RegistryConfigError,
+            load_registry_config,
+            transport_problem,
+        )
+
+        registry = load_registry_config(block)
+        if problem := transport_problem(registry, self.config.transport, self.env):
+            raise RegistryConfigError(problem)
 
     def _start_worker(self) -> BackgroundRecorder:
         config = self.config
