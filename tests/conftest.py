@@ -21,6 +21,18 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def template_extensions_importable():
+    """pytest-cookies (0.7.0) renders the answers itself before calling cookiecutter, and
+    outside the sys.path entry cookiecutter adds for a template's own Jinja extensions
+    (snowflake_mlops_jinja.py at the template's root): without this, a test file run on
+    its own cannot bake, while the whole suite could, by luck of an earlier bake having
+    imported the module. `kedro new` and `cookiecutter` do not need it."""
+    sys.path.append(str(REPO_ROOT))
+    yield
+    sys.path.remove(str(REPO_ROOT))
+
+
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory):
     """A real `mlflow server` on 127.0.0.1 (sqlite store), shared by the whole session."""

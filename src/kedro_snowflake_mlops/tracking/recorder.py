@@ -284,4 +284,16 @@ def _root_cause(error: BaseException) -> str:
     if isinstance(error, TrackingError):
         return str(error).strip().splitlines()[0]  # ours: short, with its fix
     text = (str(error).strip() or repr(error)).splitlines()[0][:300]
-    return f"{type(error).__name__}: {text}"
+    return f"{type(error).__name__}: {text}{_http_status(error, text)}"
+
+
+def _http_status(error: BaseException, text: str) -> str:
+    """The HTTP status behind an MLflow error, when its message does not say it: from
+    MLflow 3.18 a server's JSON error reads `TEMPORARILY_UNAVAILABLE: ...`, and the 503
+    is what tells you a gateway or the server is overloaded rather than your request
+    being wrong. MLflow's server answers each error code with this same status."""
+    status_of = getattr(error, "get_http_status_code", None)
+    if status_of is None or not getattr(error, "json", None):  # RestException only
+        return ""
+    status = status_of()
+    return "" if str(status) in text else f" (HTTP {status})"
