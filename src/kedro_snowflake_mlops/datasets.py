@@ -1,4 +1,5 @@
-"""A Snowflake table as a Kedro dataset, read and written through the run's session.
+"""A Snowflake table as a Kedro dataset, read and written through the run's session;
+and the registry's champion model as one (ChampionModelDataset, at the end).
 
     companies_table:
       type: kedro_snowflake_mlops.datasets.SnowflakeTableDataset
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro.io import AbstractDataset, DatasetError
 
+from .registry.current import NoRegistryError, current_champion
 from .session.current import NoSessionError, run_session
 
 if TYPE_CHECKING:
@@ -79,3 +81,32 @@ class SnowflakeTableDataset(AbstractDataset["pd.DataFrame | DataFrame", "DataFra
 
     def _describe(self) -> dict[str, Any]:
         return {"table": ".".join(self._name), "save_args": self._save_args}
+
+
+class ChampionModelDataset(AbstractDataset[None, Any]):
+    """Read-only: the model version the registry's alias (`champion`) points at, as a
+    `registry.lifecycle.Champion` (name, version, model), or None before the first
+    training run has made one. Which model and which alias come from the
+    snowflake.registry block, so the catalog entry needs no arguments:
+
+        champion_model:
+          type: kedro_snowflake_mlops.datasets.ChampionModelDataset
+    """
+
+    def __init__(self, *, metadata: dict[str, Any] | None = None) -> None:
+        self.metadata = metadata
+
+    def load(self) -> Any:
+        try:
+            return current_champion()
+        except NoRegistryError as error:
+            raise DatasetError(str(error)) from None
+
+    def save(self, data: None) -> None:
+        raise DatasetError(
+            "ChampionModelDataset is read-only: a new model becomes champion through "
+            "the quality gate (an output with metadata mlflow: candidate)"
+        )
+
+    def _describe(self) -> dict[str, Any]:
+        return {"alias": "snowflake.registry.alias"}

@@ -26,6 +26,7 @@ from ..conf import ConfigError
 
 RULE = re.compile(r"^\s*(>=|<=|>|<)\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*$")
 RULE_EXAMPLE = "r2: '>= 0.8' or mae: '<= 1500'"
+NO_CHAMPION_REASON = "no champion yet: judged on the thresholds alone"
 
 
 class GateConfigError(ConfigError):
@@ -152,7 +153,7 @@ def decide(
             f"{'meets' if ok else 'misses'} {threshold.operator} {threshold.bound:g}"
         )
     if champion_metrics is None:
-        reasons.append("no champion yet: judged on the thresholds alone")
+        reasons.append(NO_CHAMPION_REASON)
     else:
         for threshold in rules.thresholds:
             tolerance = rules.tolerances.get(threshold.metric)

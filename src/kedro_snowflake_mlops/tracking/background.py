@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import queue
 import subprocess
 import sys
@@ -25,9 +26,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..conf import without_credentials
+from ..registry.config import RegistryConfig
+from ..registry.lifecycle import Champion
 from .config import MlflowConfig
 from .direct import client_environment
-from .recorder import Tally, now_ms, summary_line
+from .recorder import RunRecorder, Tally, now_ms, summary_line
 from .transport import TrackingError, policy_failure
 from .values import Metric
 from .worker import ANSWER_PREFIX
@@ -73,6 +76,8 @@ class BackgroundRecorder:
         self.process: subprocess.Popen | None = None
         self._answers: queue.Queue = queue.Queue()
         self._stderr = tempfile.TemporaryFile()
+        # Models handed to and from the worker (the champion, the new candidate).
+        self._handover = tempfile.TemporaryDirectory(prefix="kedro-mlflow-models-")
         self._spawn(
             {
                 "op": "open",
@@ -222,6 +227,37 @@ class BackgroundRecorder:
     def not_logged(self, what: str) -> None:
         self._call({"op": "not_logged", "what": what})
 
+    def read_champion(self, registry: RegistryConfig) -> tuple[Any, bool]:
+        """As RunRecorder.read_champion; the worker reads it, this process waits."""
+        into = Path(self._handover.name) / "champion.pickle"
+        block = registry.model_dump(mode="json", by_alias=True)
+        sent = self._send(
+            {"op": "champion", "registry": block, "into": str(into), "reply": True}
+        )
+        answer = self._wait(self._deadline()) if sent else None
+        if answer is None:
+            self._worker_failed()
+            self.tally.miss(RunRecorder.unread_champion(registry))
+            return None, False
+        if not answer["ok"]:  # the policy raised there (on_failure: fail)
+            raise TrackingError(answer["error"])
+        described = answer["champion"]
+        if described is None:
+            return None, answer["known"]
+        with into.open("rb") as file:
+            # The worker loaded it from the registry (skops' safe loader) and wrote
+            # it into this process's own temporary folder a moment ago.
+            model = pickle.load(file)  # noqa: S301
+        into.unlink()
+        return Champion(**described, model=model), True
+
+    def register(self, registry: RegistryConfig, candidate: Any) -> None:
+        """As RunRecorder.register, in the worker (the candidate goes as a file)."""
+        path = Path(self._handover.name) / "candidate.pickle"
+        path.write_bytes(pickle.dumps(candidate))
+        block = registry.model_dump(mode="json", by_alias=True)
+        self._call({"op": "register", "registry": block, "candidate": str(path)})
+
     def finish(self, status: str, interrupted: bool = False) -> str:
         """The worker ends the run; returns its summary line. `interrupted` (Ctrl-C,
         SIGTERM): wait briefly, the worker finishes on its own if it needs longer."""
@@ -265,6 +301,7 @@ class BackgroundRecorder:
                 process.kill()
                 process.wait()
             self._stderr.close()
+            self._handover.cleanup()
         else:
             # Interrupted: the worker ends the run on its own. Should this process live
             # on (a notebook), a thread reaps the worker when it exits; otherwise the

@@ -255,6 +255,22 @@ class DirectTransport(TrackingTransport):
         with _client_limits(self.timeout_seconds):
             self.client.set_terminated(run.run_id, status=status, end_time=end_time_ms)
 
+    def read_champion(self, registry: Any) -> Any:
+        from ..registry.lifecycle import read_champion  # noqa: PLC0415
+
+        with _client_limits(self.timeout_seconds):
+            return read_champion(self.client, registry)
+
+    def record_candidate(self, run: RunInfo, registry: Any, candidate: Any) -> Any:
+        from ..registry.lifecycle import (  # noqa: PLC0415
+            record_decision,
+            register_candidate,
+        )
+
+        with _client_limits(self.timeout_seconds):
+            record_decision(self.client, run.run_id, candidate.decision)
+            return register_candidate(self.client, run.run_id, registry, candidate)
+
     def how_to_open(self, run: RunInfo) -> str:
         if self.tracking_uri.startswith(("http://", "https://")):
             base = without_credentials(self.tracking_uri.rstrip("/"))

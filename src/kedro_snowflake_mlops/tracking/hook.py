@@ -2,7 +2,8 @@
 
 Which datasets are tracked is read from the catalog, never from node names: a dataset
 whose metadata says `mlflow: metrics` holds a dict of metrics, `mlflow: artifact` a file
-to keep with the run (the model). The metadata is read from each saved dataset object,
+to keep with the run, `mlflow: candidate` the quality gate's Candidate (the new model
+and the gate's decision, registered when the pipeline has finished: registry/). The metadata is read from each saved dataset object,
 so entries made by dataset factories (`"{name}_metrics"` patterns) count too; metadata
 in the wrong shape (a list, an `mlfow:` typo) is refused before the first node runs.
 
@@ -34,6 +35,7 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 
 from ..conf import did_you_mean, read_snowflake_conf
+from ..registry.current import offer_champion
 from .background import BackgroundRecorder
 from .config import MlflowConfig, MlflowConfigError, load_mlflow_config
 from .joined_run import JoinedRunTransport, joined_run
@@ -49,7 +51,7 @@ from .values import (
 
 logger = logging.getLogger(__name__)
 
-ROLES = ("metrics", "artifact")
+ROLES = ("metrics", "artifact", "candidate")
 
 
 def make_transport(config: MlflowConfig, project_path: Path) -> TrackingTransport:
@@ -169,6 +171,11 @@ class MlflowTrackingHook:
         self.catalog: Any = None
         self.logged: set[str] = set()
         self._scratch: tempfile.TemporaryDirectory | None = None
+        self.registry: Any = None  # registry.config.RegistryConfig, from the block
+        self.candidate: Any = None  # what the gate node saved (registry.lifecycle)
+        # The champion, read once per run (the gate and scoring may both ask), and
+        # whether it could be read: the alias never moves past an unread champion.
+        self._champion: tuple[Any, bool] | None = None
 
     # -- configuration ----------------------------------------------------------------
 
@@ -204,6 +211,7 @@ class MlflowTrackingHook:
         registry = load_registry_config(block)
         if problem := transport_problem(registry, self.config.transport, self.env):
             raise RegistryConfigError(problem)
+        self.registry = registry
 
     def _start_worker(self) -> BackgroundRecorder:
         config = self.config
@@ -289,6 +297,7 @@ class MlflowTrackingHook:
         pipelines = ",".join(run_params.get("pipeline_names") or ["__default__"])
         self.recorder = recorder
         self._arm()
+        offer_champion(self._read_champion)
         try:
             recorder.start(
                 run_name=f"{pipelines} {run_params['run_id']}",
@@ -299,6 +308,7 @@ class MlflowTrackingHook:
             # No run (on_failure: fail, or a missing experiment): nothing to end; the
             # worker or the transport is released.
             self.recorder = None
+            offer_champion(None)
             self._disarm()
             recorder.close()
             raise
@@ -380,12 +390,15 @@ class MlflowTrackingHook:
         try:
             if role == "metrics":
                 self._log_metrics(dataset_name, data)
+            elif role == "candidate":
+                self._take_candidate(dataset_name, data)
             else:
                 self._log_artifact(dataset_name, data)
         except TrackingError:
             raise  # on_failure: fail
         except Exception as error:
-            what = f"{'metrics of' if role == 'metrics' else 'artifact'} {dataset_name}"
+            kind = {"metrics": "metrics of", "candidate": "candidate model"}
+            what = f"{kind.get(role, 'artifact')} {dataset_name}"
             reason = f"{type(error).__name__}: {str(error).strip()[:200]}"
             if self.config is not None and self.config.on_failure == "fail":
                 raise policy_failure(
@@ -428,6 +441,47 @@ class MlflowTrackingHook:
             path.write_bytes(payload)
         self.recorder.log_artifact(dataset_name, path)
 
+    def _read_champion(self) -> Any:
+        """ChampionModelDataset's load: the registry's champion, or None (none yet,
+        or no registry in this env: the gate then judges on its thresholds alone)."""
+        if self.registry is None:
+            return None
+        with self._lock:
+            if self._champion is None:
+                self._champion = self.recorder.read_champion(self.registry)
+            return self._champion[0]
+
+    def _take_candidate(self, dataset_name: str, data: Any) -> None:
+        """The gate node's Candidate: its decision is said now, and recorded (with the
+        model registered) once the pipeline has finished."""
+        from ..registry.lifecycle import Candidate, unread_champion  # noqa: PLC0415
+
+        if not isinstance(data, Candidate):
+            raise TypeError(
+                f"{dataset_name} has metadata mlflow: candidate, so its node must "
+                "return a kedro_snowflake_mlops.registry.lifecycle.Candidate (got a "
+                f"{type(data).__name__})"
+            )
+        if self._champion is not None and not self._champion[1]:
+            data.decision = unread_champion(data.decision)
+        self.candidate = data
+        name = self.registry.model_name if self.registry else dataset_name
+        decision = data.decision
+        (logger.info if decision.passed else logger.warning)(decision.line(name))
+        if self.registry is None:
+            logger.info(
+                "MLflow: %s is not registered: conf/%s/snowflake.yml sets no "
+                "snowflake.registry (see conf/base/snowflake.yml).",
+                dataset_name,
+                self.env,
+            )
+
+    def _register_candidate(self) -> None:
+        candidate, self.candidate = self.candidate, None
+        if candidate is None or self.recorder is None or self.registry is None:
+            return
+        self.recorder.register(self.registry, candidate)
+
     def _log_unseen(self, outputs: set[str]) -> None:
         """Datasets saved in other processes (ParallelRunner) never reached this
         instance's after_dataset_saved; read this run's outputs back from the catalog."""
@@ -449,6 +503,7 @@ class MlflowTrackingHook:
         try:
             if self.catalog is not None:
                 self._log_unseen(set(pipeline.all_outputs()))
+            self._register_candidate()
         finally:
             self._finish("FINISHED")
 
@@ -465,6 +520,9 @@ class MlflowTrackingHook:
     def _finish(self, status: str, interrupted: bool = False) -> None:
         recorder, self.recorder = self.recorder, None
         self._disarm()
+        offer_champion(None)
+        self._champion = None
+        self.candidate = None
         try:
             line = recorder.finish(status, interrupted=interrupted)
         finally:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .transport import RunInfo, TrackingTransport
 from .values import Metric
@@ -77,3 +78,9 @@ class JoinedRunTransport(TrackingTransport):
 
     def how_to_open(self, run: RunInfo) -> str:
         return self.inner.how_to_open(run)
+
+    def read_champion(self, registry: Any) -> Any:
+        return self.inner.read_champion(registry)
+
+    def record_candidate(self, run: RunInfo, registry: Any, candidate: Any) -> Any:
+        return self.inner.record_candidate(run, registry, candidate)

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..conf import error_chain, without_credentials
 from .config import MlflowConfig, RetrySettings
@@ -52,6 +52,8 @@ class Tally:
     params: int = 0
     artifacts: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
+    # Model versions registered by the run, e.g. "spaceflights_price version 2 (champion)".
+    registered: list[str] = field(default_factory=list)
 
     def miss(self, what: str) -> None:
         self.missed.append(what)
@@ -206,6 +208,46 @@ class RunRecorder:
         else:
             self.tally.artifacts.append(where)
 
+    def read_champion(self, registry: Any) -> tuple[Any, bool]:
+        """(the registry's champion or None, whether it could be read). A champion
+        that could not be read is not the same as none: the gate then compares with
+        nothing, and register() leaves the alias where it is."""
+        found = self._attempt(
+            f"read the {registry.alias} of model {registry.model_name}",
+            lambda: (self.transport.read_champion(registry),),
+        )
+        if found is None:
+            self.tally.miss(self.unread_champion(registry))
+            return None, False
+        return found[0], True
+
+    @staticmethod
+    def unread_champion(registry: Any) -> str:
+        """What the summary names when the champion could not be read."""
+        return (
+            f"the move of the {registry.alias} alias of {registry.model_name} (its "
+            "current version could not be read)"
+        )
+
+    def register(self, registry: Any, candidate: Any) -> None:
+        """The gate's decision on the run and the model as a new version; named in the
+        summary line either way."""
+        run = self.run
+        what = f"a version of model {registry.model_name}"
+        done = run is not None and self._attempt(
+            f"register {what}",
+            lambda: (self.transport.record_candidate(run, registry, candidate),),
+        )
+        if not done:
+            self.tally.miss(what)
+            return
+        ref = done[0]
+        aliases = [registry.challenger_alias]
+        aliases += [registry.alias] if candidate.decision.passed else []
+        self.tally.registered.append(
+            f"{ref.name} version {ref.version} ({', '.join(aliases)})"
+        )
+
     def not_logged(self, what: str) -> None:
         """Something the hook could not even hand to MLflow (an artifact that cannot
         be serialised): named in the summary with what MLflow missed."""
@@ -261,6 +303,8 @@ class RunRecorder:
             self.tally.miss(f"status {status}")
         run_id = run.run_id if run is not None else "(not created)"
         line = summary_line(run_id, self.tally, self.transport.statements)
+        if self.tally.registered:
+            line = f"{line}; registered {', '.join(self.tally.registered)}"
         if self.tally.missed:
             cause = f" because MLflow {self.first_fault}" if self.first_fault else ""
             if run is None:

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..conf import UserFacingError, error_chain, without_credentials
 from .config import RetrySettings
@@ -140,6 +140,18 @@ class TrackingTransport(ABC):
     @abstractmethod
     def how_to_open(self, run: RunInfo) -> str:
         """One sentence telling the user where to look at the run."""
+
+    # The model registry (registry/lifecycle.py). Only transports that hold an MLflow
+    # client can reach it; registry/config.py refuses the others before the first node.
+
+    def read_champion(self, registry: Any) -> Any:
+        """The registry's champion (a lifecycle.Champion) or None before the first."""
+        raise TrackingError(f"{type(self).__name__} cannot reach MLflow's registry")
+
+    def record_candidate(self, run: RunInfo, registry: Any, candidate: Any) -> Any:
+        """The gate's decision on the run, and the model as a new version (returns
+        its mlflow_registry.VersionRef)."""
+        raise TrackingError(f"{type(self).__name__} cannot reach MLflow's registry")
 
 
 def is_transient(error: BaseException) -> bool:

@@ -13,8 +13,9 @@ SIGTERM sent to this process itself. Ctrl-C in the terminal does not reach it (i
 in a session of its own, and ignores SIGINT anyway): the Kedro process tells it.
 
 Messages (in):  {"op": "open", "config": {...}, "tracking_uri", "display_uri",
-                 "artifact_root"}, then "start", "metrics", "artifact", "not_logged"
-                 and "finish"; a message with "reply": true is answered.
+                 "artifact_root"}, then "start", "metrics", "artifact", "not_logged",
+                 "champion" (always answered, with "champion" and "known"),
+                 "register" and "finish"; a message with "reply": true is answered.
 Answers (out):  {"ok": bool, "error": str, "experiment_missing": bool}; "finish" is
                  always answered, with "line", "tally" and "notes" too.
 Everything else this process prints goes to its stderr (a file the Kedro process reads
@@ -27,6 +28,7 @@ import dataclasses
 import json
 import logging
 import os
+import pickle
 import queue
 import signal
 import sys
@@ -34,6 +36,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from ..registry.config import RegistryConfig
 from .config import MlflowConfig
 from .direct import DirectTransport
 from .recorder import RunRecorder
@@ -58,6 +61,17 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     del signum, frame
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the closing must not be cut short
     raise Interrupted
+
+
+def _registry(block: dict[str, Any]) -> RegistryConfig:
+    return RegistryConfig.model_validate(block)
+
+
+def _unpickle(path: Path) -> Any:
+    # Written by the Kedro process that started this one, into its own temporary
+    # folder, a moment ago: the new model and its gate decision, handed over.
+    with path.open("rb") as file:
+        return pickle.load(file)  # noqa: S301 - our own process's file, see above
 
 
 def _read(stream: IO[bytes], inbox: queue.Queue, ending: threading.Event) -> None:
@@ -111,7 +125,7 @@ class Worker:
     def handle(self, message: dict[str, Any]) -> None:
         op = message["op"]
         try:
-            self._do(op, message)
+            extra = self._do(op, message) or {}
         except ExperimentNotFoundError as error:
             self.experiment_missing = str(error)
             if message.get("reply"):
@@ -125,9 +139,11 @@ class Worker:
                 self.recorder.not_logged(f"{what} ({type(error).__name__}: {error})")
             return
         if message.get("reply") and op != "finish":
-            self.answer(ok=True, run_id=getattr(self.recorder.run, "run_id", None))
+            self.answer(
+                ok=True, run_id=getattr(self.recorder.run, "run_id", None), **extra
+            )
 
-    def _do(self, op: str, message: dict[str, Any]) -> None:
+    def _do(self, op: str, message: dict[str, Any]) -> dict[str, Any] | None:
         recorder = self.recorder
         if op == "start":
             self.started = True
@@ -151,12 +167,32 @@ class Worker:
                 recorder.not_logged(f"artifact {message['dataset']}")
             else:
                 recorder.log_artifact(message["dataset"], Path(message["path"]))
+        elif op == "champion":
+            return self._champion(message)
+        elif op == "register":
+            recorder.register(
+                _registry(message["registry"]),
+                _unpickle(Path(message["candidate"])),
+            )
         elif op == "not_logged":
             recorder.not_logged(message["what"])
         elif op == "finish":
             self.finish(message["status"], message["time_ms"])
         else:
             raise ValueError(f"unknown message {op!r}")
+        return None
+
+    def _champion(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Read the champion here (MLflow is imported here, not in the Kedro process)
+        and hand its model over as a file the Kedro process reads back."""
+        champion, known = self.recorder.read_champion(_registry(message["registry"]))
+        if champion is None:
+            return {"champion": None, "known": known}
+        with open(message["into"], "wb") as file:
+            pickle.dump(champion.model, file)
+        fields = {"name", "version", "alias", "run_id"}
+        described = {key: getattr(champion, key) for key in fields}
+        return {"champion": described, "known": True}
 
     def _skip(self) -> bool:
         if not (self.recorder.degraded and self.ending.is_set()):
