@@ -1,4 +1,5 @@
-"""Write the demo's raw CSVs (companies, shuttles, reviews) into the template.
+"""Write the demo's raw CSVs (companies, shuttles, reviews, and the new shuttles the
+scoring pipeline prices) into the template.
 
 Seeded, so the committed files are reproducible: run it again after changing the
 generator and commit the result. The shuttle price has a learnable signal (engines,
@@ -18,6 +19,7 @@ from pathlib import Path
 SEED = 20261126
 N_COMPANIES = 120
 N_SHUTTLES = 800
+N_TO_SCORE = 50
 RAW_DIR = (
     Path(__file__).resolve().parent.parent / "{{ cookiecutter.repo_name }}/data/01_raw"
 )
@@ -119,6 +121,29 @@ def make_shuttles_and_reviews(
     return shuttles, reviews
 
 
+def make_shuttles_to_score(
+    rng: random.Random, companies: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """New listings, not priced yet: the shuttle's columns without a price, and the
+    review score it is listed with."""
+    rows = []
+    for shuttle_id in range(N_SHUTTLES + 1, N_SHUTTLES + N_TO_SCORE + 1):
+        rows.append(
+            {
+                "id": str(shuttle_id),
+                "shuttle_type": rng.choice(SHUTTLE_TYPES),
+                "engines": str(rng.randint(1, 4)),
+                "passenger_capacity": str(rng.randint(2, 12)),
+                "crew": str(rng.randint(1, 6)),
+                "d_check_complete": rng.choice(["t", "f"]),
+                "moon_clearance_complete": rng.choice(["t", "f"]),
+                "review_scores_rating": f"{rng.uniform(60, 100):.1f}",
+                "company_id": rng.choice(companies)["id"],
+            }
+        )
+    return rows
+
+
 def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -133,10 +158,13 @@ def main() -> int:
     rng = random.Random(SEED)
     companies = make_companies(rng)
     shuttles, reviews = make_shuttles_and_reviews(rng, companies)
+    # Drawn last, so that the training files stay what they were.
+    to_score = make_shuttles_to_score(rng, companies)
     RAW_DIR.mkdir(parents=True, exist_ok=True)
     write_csv(RAW_DIR / "companies.csv", companies)
     write_csv(RAW_DIR / "shuttles.csv", shuttles)
     write_csv(RAW_DIR / "reviews.csv", reviews)
+    write_csv(RAW_DIR / "shuttles_to_score.csv", to_score)
     return 0
 
 

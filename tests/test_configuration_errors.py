@@ -99,7 +99,7 @@ def test_the_mlflow_registry_through_external_functions_is_refused_saying_what_w
         "Error: snowflake.registry.target is mlflow but snowflake.mlflow.transport is "
         "external_functions in env registry_ef"
     )
-    assert "Fix: target: snowflake" in line
+    assert "Fix: transport: external_access (sql/80) in this env" in line
 
 
 @pytest.mark.parametrize(

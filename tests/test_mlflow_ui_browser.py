@@ -95,3 +95,27 @@ def test_experiment_page_shows_the_run_and_its_r2(demo_run, mlflow_ui, tmp_path)
         f"no r2 chart with value {shown} for run {run_name} on the experiment page "
         f"(screenshot: {tmp_path / 'experiment-page.png'}):\n{text[:3000]}"
     )
+
+
+def test_models_page_shows_the_champion_version(demo_run, mlflow_ui, tmp_path):
+    """The training run registered the model; MLflow's Models page lists its version
+    with the champion and challenger aliases."""
+    require_browser()
+    from support.mlflow_ui import headless_chromium, registered_model_url  # noqa: PLC0415
+
+    name = "snowflake_mlops_demo_price"
+    with headless_chromium() as browser:
+        page = browser.new_page()
+        page.goto(registered_model_url(mlflow_ui, name))
+        page.get_by_text("Version 1").first.wait_for(timeout=60_000)
+        text = page.inner_text("body")
+        deadline = time.monotonic() + 30
+        while "champion" not in text and time.monotonic() < deadline:
+            page.wait_for_timeout(500)
+            text = page.inner_text("body")
+        page.screenshot(path=tmp_path / "models-page.png")
+
+    screenshot = f"(screenshot: {tmp_path / 'models-page.png'}):\n{text[:3000]}"
+    assert name in text, screenshot
+    assert "champion" in text and "challenger" in text, screenshot
+    assert "quality_gate" in text and "passed" in text, screenshot  # the version's tags

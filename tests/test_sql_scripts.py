@@ -378,6 +378,24 @@ def test_the_project_role_may_create_and_use_the_mlflow_stage(rendered):
     )
 
 
+def test_the_task_graph_grants_come_from_accountadmin(rendered):
+    """EXECUTE TASK is an account privilege only ACCOUNTADMIN grants (docs:
+    execute-task); the procedure's PACKAGES need the database role
+    SNOWFLAKE.ANACONDA_REPOSITORY_USER, which PUBLIC holds only until revoked (docs:
+    release-notes/bcr-bundles/2026_06/bcr-2379)."""
+    project_role = rendered.project.context["snowflake_role"].upper()
+    steps = roles_at_each_statement(rendered, SETUP_SCRIPTS)
+    granted_by = {
+        " ".join(statement.upper().split()): role for _, role, statement in steps
+    }
+    for grant in (
+        f"GRANT EXECUTE TASK ON ACCOUNT TO ROLE {project_role};",
+        "GRANT DATABASE ROLE SNOWFLAKE.ANACONDA_REPOSITORY_USER TO ROLE "
+        f"{project_role};",
+    ):
+        assert granted_by.get(grant) == "ACCOUNTADMIN", grant
+
+
 def test_objects_exist_before_they_are_used(rendered):
     """Translators before functions, integrations before what names them."""
     created = [name for _, _, name in rendered.created()]

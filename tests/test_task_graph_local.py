@@ -29,6 +29,8 @@ TRACED_AT = re.compile(r"\(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d, conf env")
 # Tasks of nodes of the demo under each grouping (besides the root and the finalizer);
 # node keeps nodes that hand each other in-memory data together, as memory does.
 TASKS_OF_NODES = {"auto": 1, "memory": 8, "node": 8, "pipeline": 1}
+# The model the demo's training pipeline registers (conf/base/snowflake.yml).
+MODEL = "snowflake_mlops_demo_price"
 
 
 def normalized_plan(text: str) -> str:
@@ -80,11 +82,80 @@ def test_run_local_records_one_finished_mlflow_run(demo, local_run):
     assert f"MLflow run {run.info.run_id}: FINISHED" in result.stdout
     assert {"r2", "mae", "rmse"} <= set(run.data.metrics)
     assert run.data.metrics["r2"] > 0.8
-    assert len(run.data.params) == 4
+    assert len(run.data.params) == 7  # model_options and quality_gate
     assert run.data.tags["kedro.runs_in"] == "snowflake task graph"
     client = MlflowClient(tracking_uri=f"sqlite:///{demo.path / 'mlflow.db'}")
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert artifacts == {"regressor.pickle", "predicted_vs_actual.png"}
+    assert artifacts == {
+        "regressor.pickle",
+        "predicted_vs_actual.png",
+        "model",
+        "quality_gate.json",
+    }
+    # The gate ran inside the graph's task and the model was registered from there.
+    assert run.data.tags["quality_gate"] == "passed"
+    champion = client.get_model_version_by_alias(MODEL, "champion")
+    assert champion.run_id == run.info.run_id
+
+
+def test_run_local_of_scoring_predicts_with_the_champion_the_graph_registered(
+    demo, local_run
+):
+    """Training's graph made the champion (above); scoring's own graph, with its own
+    task prefix, reads it inside its task and tags its run with the version."""
+    result = demo.run(
+        "kedro", "snowflake", "run", "--local", "--pipeline", "scoring", timeout=900
+    )
+    assert "SNOWFLAKE_MLOPS_DEMO_SCORING_FINALIZER" in result.stdout
+    (run,) = [r for r in runs(demo.path) if r.data.tags["kedro.pipeline"] == "scoring"]
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["registry.champion_version"] == "1"
+    assert run.data.tags["registry.model"] == MODEL
+
+
+def test_a_scheduled_scoring_graph_reads_the_champion_through_external_access(
+    demo, local_run
+):
+    """With external access the procedure's MLflow client reaches the registry: the
+    scoring graph deploys beside training's, on its schedule, and the plan says where
+    its task reads the champion. The trace (offline) reads the champion run --local
+    registered above."""
+    env = demo.path / "conf" / "scoring_ea"
+    env.mkdir(exist_ok=True)
+    shutil.copy(demo.path / "conf/snowflake/credentials.yml", env)
+    (env / "snowflake.yml").write_text(
+        "snowflake:\n  session:\n    mode: snowflake\n    credentials: snowflake\n"
+        "  mlflow:\n    transport: external_access\n"
+        "    tracking_uri: https://mlflow.example.com\n"
+    )
+    schedule = "USING CRON 0 6 * * * UTC"
+    result = demo.run(
+        "kedro", "snowflake", "deploy", "--dry-run", "--env", "scoring_ea",
+        "--pipeline", "scoring", "--schedule", schedule, timeout=900,
+    )  # fmt: skip
+    assert "task               DEMO.DEMO.SNOWFLAKE_MLOPS_DEMO_SCORING_ROOT" in (
+        result.stdout
+    )
+    assert f"SCHEDULE = '{schedule}'" in result.stdout
+    assert (
+        f"node score_shuttles reads scoring_model: models:/{MODEL}@champion from "
+        "MLflow's registry at https://mlflow.example.com, through the procedure's "
+        "MLflow client (transport external_access)"
+    ) in result.stdout
+
+
+def test_deploying_scoring_where_there_is_no_registry_is_refused(demo):
+    """conf/snowflake tracks through the external functions, which cannot reach
+    MLflow's registry: a scheduled scoring graph would find no champion, ever."""
+    result = demo.run(
+        "kedro", "snowflake", "deploy", "--dry-run", "--pipeline", "scoring",
+        "--env", "snowflake", check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert (
+        "node score_shuttles reads scoring_model, which requires the registry's "
+        "champion, but conf/snowflake/snowflake.yml sets no snowflake.registry"
+    ) in result.stderr
 
 
 def reported_tasks(output: str) -> list[tuple[str, str]]:

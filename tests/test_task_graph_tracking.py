@@ -32,6 +32,8 @@ pytestmark = pytest.mark.slow
 PREFIX = "demo.demo.mlflow_"
 PATCHES = REPO_ROOT / "tests" / "support" / "local_patches.py"
 FAKE_MLFLOW_CREDENTIAL = throwaway_secret("token")  # it must never be printed
+# The model the project registers: its package name and _price (conf/base).
+MODEL = "task_graph_tracking_price"
 
 
 # snowflake.deploy.secrets of env tg_ea: the procedure's SECRETS clause. Only its keys
@@ -58,6 +60,8 @@ def project(cookies_session, mlflow_server):
           mlflow:
             transport: external_functions
             experiment_name: {experiment}
+          # MLflow's registry is out of reach of the external functions.
+          registry: null
         """,
     )
     write_env(
@@ -86,7 +90,13 @@ def bridge(project, mlflow_server):
     served.close()
 
 
-def run_graph(project, env: str, grouping: str = "auto", **variables: str):
+def run_graph(
+    project,
+    env: str,
+    grouping: str = "auto",
+    pipeline: str = "__default__",
+    **variables,
+):
     baked, _ = project
     return baked.run(
         "kedro",
@@ -97,6 +107,8 @@ def run_graph(project, env: str, grouping: str = "auto", **variables: str):
         env,
         "--grouping",
         grouping,
+        "--pipeline",
+        pipeline,
         check=False,
         timeout=900,
         KEDRO_SNOWFLAKE_MLOPS_LOCAL_PATCHES=str(PATCHES),
@@ -146,7 +158,7 @@ def test_external_functions_one_finished_run_with_every_task_s_values(ef_run):
     assert run["info"]["status"] == "FINISHED"
     metrics, params, tags = as_dicts(run)
     assert {"r2", "mae", "rmse", "raw_shuttle_rows"} <= set(metrics)
-    assert len(params) == 4 and params["model_options.target"] == "PRICE"
+    assert len(params) == 7 and params["model_options.target"] == "PRICE"
     assert tags["tracking.transport"] == "external_functions"
     assert tags["kedro.runs_in"] == "snowflake task graph"
 
@@ -172,7 +184,7 @@ def test_tracking_statements_are_constant_per_task(ef_run):
     # summarise_model_input: its metrics; split_data...: metrics + PUT + COPY FILES;
     # the six tasks that log nothing issue nothing.
     assert sorted(per_task) == [0, 0, 0, 0, 0, 0, 1, 3]
-    assert re.search(r"started with 4 params, 2 SQL statements", log)
+    assert re.search(r"started with 7 params, 2 SQL statements", log)
     assert re.search(r"ended FINISHED, 1 SQL statements", log)
 
 
@@ -255,13 +267,21 @@ def test_external_access_the_mlflow_client_inside_the_procedure(
     run = run_from_output(mlflow_server, output)
     assert run["info"]["status"] == "FINISHED"
     metrics, params, tags = as_dicts(run)
-    assert {"r2", "mae", "rmse"} <= set(metrics) and len(params) == 4
+    assert {"r2", "mae", "rmse"} <= set(metrics) and len(params) == 7
     assert tags["tracking.transport"] == "external_access"
     listed = mlflow_server.get("artifacts/list", run_id=run["info"]["run_id"])
     assert {f["path"] for f in listed.get("files", [])} == {
         "regressor.pickle",
         "predicted_vs_actual.png",
+        "model",
+        "quality_gate.json",
     }
+    # The gate judged inside the task and the MLflow client there registered the model.
+    assert tags["quality_gate"] == "passed"
+    champion = mlflow_server.get(
+        "registered-models/alias", name=MODEL, alias="champion"
+    )["model_version"]
+    assert champion["run_id"] == run["info"]["run_id"]
     assert set(secret_log.read_text().split()) == {"mlflow_token"}
     baked, _ = project
     assert FAKE_MLFLOW_CREDENTIAL not in output
@@ -269,6 +289,32 @@ def test_external_access_the_mlflow_client_inside_the_procedure(
         FAKE_MLFLOW_CREDENTIAL
         not in (baked.path / "snowflake-run-local.log").read_text()
     )
+
+
+def test_external_access_scoring_graph_reads_the_champion_training_registered(
+    project, mlflow_server, tmp_path
+):
+    """After the training graph (above) made a champion in the server's registry, the
+    scoring pipeline's own graph reads it through the client inside its task."""
+    variables = {
+        "SECRET_VALUE": FAKE_MLFLOW_CREDENTIAL,
+        "SECRET_NAMES": json.dumps(sorted(EA_SECRETS)),
+        "SECRET_LOG": str(tmp_path / "secrets.log"),
+    }
+    trained = run_graph(project, "tg_ea", **variables)
+    assert trained.returncode == 0, (trained.stdout + trained.stderr)[-4000:]
+    result = run_graph(project, "tg_ea", pipeline="scoring", **variables)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert "TASK_GRAPH_TRACKING_SCORING_FINALIZER" in output
+    run = run_from_output(mlflow_server, output)
+    assert run["info"]["status"] == "FINISHED"
+    _, _, tags = as_dicts(run)
+    champion = mlflow_server.get(
+        "registered-models/alias", name=MODEL, alias="champion"
+    )["model_version"]
+    assert tags["registry.champion_version"] == champion["version"]
+    assert tags["kedro.pipeline"] == "scoring"
 
 
 def test_mlflow_unreachable_under_warn_runs_the_graph_untracked(project, tmp_path):

@@ -117,9 +117,12 @@ def test_the_model_is_an_artifact(demo, client, tmp_path):
 def test_one_summary_line_says_how_to_open_the_run(demo, client):
     project, output = demo
     run = first_run(client)
+    # The first run's model passed the quality gate: registered as champion.
+    (version,) = client.search_model_versions(f"run_id = '{run.info.run_id}'")
     summary = (
         f"MLflow run {run.info.run_id}: {len(run.data.metrics)} metrics, "
-        f"{len(run.data.params)} params; open it with: mlflow ui "
+        f"{len(run.data.params)} params; registered {version.name} version "
+        f"{version.version} (challenger, champion); open it with: mlflow ui "
         "--backend-store-uri sqlite:///mlflow.db"
     )
     # One line, as written to a file (the output here is a pipe, not a terminal);

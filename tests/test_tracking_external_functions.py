@@ -104,7 +104,11 @@ def write_env(project: Path, env: str, experiment: str, extra: str = "") -> None
         f"transport: external_functions\nexperiment_name: {json.dumps(experiment)}\n"
     )
     block = textwrap.indent(mlflow + textwrap.dedent(extra), "    ")
-    write(project / "conf" / env / "snowflake.yml", f"snowflake:\n  mlflow:\n{block}")
+    # MLflow's registry is out of reach of the external functions: no registry here.
+    write(
+        project / "conf" / env / "snowflake.yml",
+        f"snowflake:\n  mlflow:\n{block}  registry: null\n",
+    )
     write(project / "conf" / env / "catalog.yml", HOSTILE_CATALOG)
 
 

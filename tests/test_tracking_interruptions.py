@@ -85,7 +85,7 @@ def test_an_interrupted_run_ends_killed_with_its_params_and_first_metrics(
     assert newest.data.metrics == {"rows": 3.0}
     if summary:
         assert outcome.summary.endswith(
-            "1 metrics, 4 params; ended KILLED; open it with: mlflow ui "
+            "1 metrics, 7 params; ended KILLED; open it with: mlflow ui "
             "--backend-store-uri sqlite:///stop.db"
         )
         assert outcome.run_id == newest.info.run_id
@@ -194,7 +194,7 @@ def test_an_interrupted_run_through_external_functions_ends_killed(
     outcome = interrupt(process, signum)
     assert outcome.returncode in exit_codes, outcome.output[-3000:]
     assert (
-        "1 metrics, 4 params, 4 SQL statements; ended KILLED; open it in the MLflow "
+        "1 metrics, 7 params, 4 SQL statements; ended KILLED; open it in the MLflow "
         "UI behind your gateway"
     ) in outcome.summary
     found = mlflow_server.get("experiments/get-by-name", experiment_name=experiment)

@@ -199,7 +199,7 @@ def test_a_server_that_stays_down_costs_warn_one_line(project, proxy):
     assert outputs_kept(project)
     assert "Pipeline execution completed successfully" in outcome.output
     summary = outcome.summary
-    assert "NOT logged: 4 params, 2 metrics of tiny_quality" in summary
+    assert "NOT logged: 7 params, 2 metrics of tiny_quality" in summary
     assert "could not start a run in experiment 'demo-mlops'" in summary
     assert summary.endswith("; no run was created")
     assert outcome.output.count("WARNING") == 1  # that line, and nothing else

@@ -216,7 +216,7 @@ def test_offline_part_runs_as_written(tmp_path):
 
 def check_tracked_run(url: str, outputs: list[str]) -> None:
     """What the text says the MLflow UI shows: experiment demo-mlops holding the run that
-    `kedro run` named, finished, with the 6 metrics (r2 among them) and 4 parameters."""
+    `kedro run` named, finished, with the 6 metrics (r2 among them) and 7 parameters."""
     summary = RUN_SUMMARY.search("\n".join(outputs))
     assert summary, "no `kedro run` summary line before the MLflow step"
     with urllib.request.urlopen(
@@ -238,4 +238,4 @@ def check_tracked_run(url: str, outputs: list[str]) -> None:
     metrics = {metric["key"] for metric in run["data"]["metrics"]}
     assert len(metrics) == int(summary["metrics"]) == 6
     assert {"r2", "mae", "rmse"} <= metrics
-    assert len(run["data"]["params"]) == int(summary["params"]) == 4
+    assert len(run["data"]["params"]) == int(summary["params"]) == 7

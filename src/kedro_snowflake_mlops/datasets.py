@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from kedro.io import AbstractDataset, DatasetError
 
 from .registry.current import NoRegistryError, current_champion
+from .registry.lifecycle import NoChampionError
 from .session.current import NoSessionError, run_session
 
 if TYPE_CHECKING:
@@ -87,20 +88,32 @@ class ChampionModelDataset(AbstractDataset[None, Any]):
     """Read-only: the model version the registry's alias (`champion`) points at, as a
     `registry.lifecycle.Champion` (name, version, model), or None before the first
     training run has made one. Which model and which alias come from the
-    snowflake.registry block, so the catalog entry needs no arguments:
+    snowflake.registry block:
 
-        champion_model:
+        champion_model:          # the quality gate's: None before the first champion
           type: kedro_snowflake_mlops.datasets.ChampionModelDataset
+        scoring_model:           # scoring's: no champion stops the run, one line
+          type: kedro_snowflake_mlops.datasets.ChampionModelDataset
+          required: true
+
+    `kedro snowflake deploy` refuses a graph that requires the champion in an env
+    without a registry.
     """
 
-    def __init__(self, *, metadata: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, *, required: bool = False, metadata: dict[str, Any] | None = None
+    ) -> None:
+        self.required = required
         self.metadata = metadata
 
     def load(self) -> Any:
         try:
-            return current_champion()
+            champion = current_champion()
         except NoRegistryError as error:
             raise DatasetError(str(error)) from None
+        if champion is None and self.required:
+            raise NoChampionError
+        return champion
 
     def save(self, data: None) -> None:
         raise DatasetError(
@@ -109,4 +122,4 @@ class ChampionModelDataset(AbstractDataset[None, Any]):
         )
 
     def _describe(self) -> dict[str, Any]:
-        return {"alias": "snowflake.registry.alias"}
+        return {"alias": "snowflake.registry.alias", "required": self.required}

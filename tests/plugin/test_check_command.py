@@ -438,9 +438,10 @@ def test_check_refuses_the_mlflow_registry_through_external_functions(
     """conf/snowflake tracks through the external functions: a registry block whose
     target is MLflow's registry cannot work there (its reads are GET only)."""
     conf = project_copy / "conf" / "snowflake" / "snowflake.yml"
+    text = conf.read_text(encoding="utf-8")
+    assert "  registry: null\n" in text
     conf.write_text(
-        conf.read_text(encoding="utf-8")
-        + "  registry:\n    model_name: spaceflights price\n",
+        text.replace("  registry: null\n", "  registry:\n    model_name: price\n"),
         encoding="utf-8",
     )
     result = run_check(project_copy, monkeypatch)
@@ -449,4 +450,4 @@ def test_check_refuses_the_mlflow_registry_through_external_functions(
         "snowflake.registry.target is mlflow but snowflake.mlflow.transport is "
         "external_functions in env snowflake" in result.output
     )
-    assert "Fix: target: snowflake" in result.output
+    assert "Fix: transport: external_access (sql/80) in this env" in result.output

@@ -25,8 +25,12 @@ from sklearn.metrics import r2_score
 from support.troubled_proxy import TroubledProxy
 
 from kedro_snowflake_mlops.datasets import ChampionModelDataset
-from kedro_snowflake_mlops.registry.gate import decide, parse_rules
-from kedro_snowflake_mlops.registry.lifecycle import DECISION_ARTIFACT, Candidate
+from kedro_snowflake_mlops.registry.lifecycle import (
+    DECISION_ARTIFACT,
+    Candidate,
+    Champion,
+    judge,
+)
 from kedro_snowflake_mlops.tracking.contract import FUNCTION_KEYS
 from kedro_snowflake_mlops.tracking.hook import MlflowTrackingHook
 
@@ -60,27 +64,20 @@ def train(alpha: float) -> tuple[Ridge, pd.DataFrame, pd.Series]:
     return Ridge(alpha=alpha).fit(x_train, y_train), x_test, y_test
 
 
-def judge(model, champion, x_test, y_test, rules) -> Candidate:
-    """The gate node as a project writes it: its metrics, the champion's on the same
-    rows, and the plugin's decision."""
-    metrics = {"r2": r2_score(y_test, model.predict(x_test))}
-    champion_metrics = None
-    if champion is not None:
-        champion_metrics = {"r2": r2_score(y_test, champion.model.predict(x_test))}
-    decision = decide(
-        parse_rules(rules),
-        metrics,
-        champion_metrics,
-        champion.version if champion else None,
-    )
-    return Candidate(model, x_test, decision)
+def r2(model, x_test, y_test) -> dict[str, float]:
+    return {"r2": r2_score(y_test, model.predict(x_test))}
+
+
+def judge_model(model, champion, x_test, y_test, rules) -> Candidate:
+    """The gate node as the starter's project writes it."""
+    return judge(model, champion, x_test, y_test, rules=rules, measure=r2)
 
 
 PIPELINE = Pipeline(
     [
         node(train, "params:alpha", ["model", "x_test", "y_test"], name="train"),
         node(
-            judge,
+            judge_model,
             ["model", "champion_model", "x_test", "y_test", "params:quality_gate"],
             "candidate",
             name="judge",
@@ -220,3 +217,19 @@ def test_a_champion_that_cannot_be_read_keeps_its_alias(
     client = MlflowClient(mlflow_server.url)
     champion = client.get_model_version_by_alias("unreadable_champion", "champion")
     assert str(champion.version) == "1"
+
+
+def test_a_champion_with_other_features_is_judged_by_its_own_run():
+    """Features changed between runs: the champion cannot score the new test rows,
+    so its own run's metrics stand in for it, and the reason says so."""
+    x_train, y_train, x_test, y_test = rows()
+    old = Ridge().fit(x_train.assign(d=0.0), y_train)  # read a column now gone
+    champion = Champion(MODEL, "1", "champion", "run", old, {"r2": 0.99})
+    new = Ridge().fit(x_train, y_train)  # r2 0.986 on these rows
+    candidate = judge(new, champion, x_test, y_test, rules=RULES, measure=r2)
+    line = candidate.decision.line(MODEL)
+    assert candidate.decision.passed, line
+    assert (
+        "r2 0.9861 against the champion's 0.99 (version 1, its own run's test metrics: "
+        "it reads columns these rows lack): 0.003862 worse, within 0.02" in line
+    )

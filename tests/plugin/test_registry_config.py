@@ -64,11 +64,16 @@ def test_target_mlflow_is_refused_with_external_functions_saying_what_works():
     config = load_registry_config({"registry": {"model_name": "m"}})
     problem = transport_problem(config, "external_functions", "snowflake")
     assert "only to GET requests, which external functions cannot send" in problem
-    assert (
-        "Fix: target: snowflake" in problem and "transport: external_access" in problem
-    )
+    assert "Fix: transport: external_access (sql/80) in this env" in problem
+    assert "or registry: null" in problem
     assert transport_problem(config, "direct", "local") == ""
+    assert transport_problem(config, "external_access", "snowflake") == ""
+
+
+def test_target_snowflake_is_refused_until_it_is_supported():
     snowflake = load_registry_config(
         {"registry": {"model_name": "M", "target": "snowflake", "schema": "D.S"}}
     )
-    assert transport_problem(snowflake, "external_functions", "snowflake") == ""
+    problem = transport_problem(snowflake, "direct", "local")
+    assert problem.startswith("snowflake.registry.target is snowflake in env local")
+    assert "Fix: target: mlflow, or registry: null in this env" in problem

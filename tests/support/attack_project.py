@@ -186,11 +186,13 @@ def bake_attack_project(cookies, name: str) -> BakedProject:
 
 
 def write_env(project: BakedProject, env: str, mlflow_block: str) -> str:
-    """conf/<env>/snowflake.yml with these snowflake.mlflow keys (YAML text)."""
+    """conf/<env>/snowflake.yml with these snowflake.mlflow keys (YAML text); through
+    the external functions without the registry, which they cannot reach."""
     block = textwrap.indent(textwrap.dedent(mlflow_block), "    ")
+    registry = "  registry: null\n" if "external_functions" in mlflow_block else ""
     write(
         project.path / "conf" / env / "snowflake.yml",
-        f"snowflake:\n  mlflow:\n{block}",
+        f"snowflake:\n  mlflow:\n{block}{registry}",
     )
     return env
 

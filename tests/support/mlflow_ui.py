@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from .mlflow_server import free_port
 
@@ -157,3 +157,8 @@ def experiment_charts_url(ui: MlflowUi, experiment_id: str) -> str:
 def run_page_url(ui: MlflowUi, experiment_id: str, run_id: str) -> str:
     """A run's overview: its metrics, parameters and tags."""
     return f"{ui.url}/#/experiments/{experiment_id}/runs/{run_id}"
+
+
+def registered_model_url(ui: MlflowUi, name: str) -> str:
+    """The Models page of one registered model: its versions and their aliases."""
+    return f"{ui.url}/#/models/{quote(name)}"

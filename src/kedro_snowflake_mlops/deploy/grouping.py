@@ -43,6 +43,8 @@ TABLE_TYPES = (
     "kedro_datasets.snowflake.SnowparkTableDataset",
 )
 MEMORY_TYPES = ("MemoryDataset", "kedro.io.MemoryDataset", "SharedMemoryDataset")
+# Read through the run's MLflow client, in whichever task reads it (like parameters).
+REGISTRY_TYPES = ("kedro_snowflake_mlops.datasets.ChampionModelDataset",)
 LOCAL_PROTOCOLS = ("", "file")
 TASK_NAME_CHARACTERS = re.compile(r"[^A-Z0-9_]+")
 # Snowflake identifiers are at most 255 characters; leave room for the prefix.
@@ -70,7 +72,8 @@ class Estimate:
 
 @dataclass
 class DatasetKind:
-    """How a dataset lives: `table`, `memory`, `parameters`, `file` (local) or `other`."""
+    """How a dataset lives: `table`, `memory`, `parameters`, `registry` (the champion,
+    read through the run's MLflow client), `file` (local) or `other`."""
 
     kind: str
     type: str = ""
@@ -113,16 +116,25 @@ def dataset_kind(name: str, catalog: dict[str, Any]) -> DatasetKind:
     if entry is None:
         return DatasetKind("memory")
     kind = str(entry.get("type", ""))
-    if kind in TABLE_TYPES or kind.endswith("SnowflakeTableDataset"):
-        return DatasetKind("table", kind)
-    if kind in MEMORY_TYPES or kind.endswith(".MemoryDataset"):
-        return DatasetKind("memory", kind)
+    if named := _kind_of_type(kind):
+        return DatasetKind(named, kind)
     filepath = str(entry.get("filepath") or entry.get("path") or "")
     if filepath:
         protocol = filepath.split("://", 1)[0] if "://" in filepath else ""
         if protocol in LOCAL_PROTOCOLS:
             return DatasetKind("file", kind, filepath.removeprefix("file://"))
     return DatasetKind("other", kind, filepath)
+
+
+def _kind_of_type(kind: str) -> str | None:
+    """`table`, `registry` or `memory` for the dataset types that say so."""
+    if kind in TABLE_TYPES or kind.endswith("SnowflakeTableDataset"):
+        return "table"
+    if kind in REGISTRY_TYPES:
+        return "registry"
+    if kind in MEMORY_TYPES or kind.endswith(".MemoryDataset"):
+        return "memory"
+    return None
 
 
 def _catalog_entry(name: str, catalog: dict[str, Any]) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -86,6 +87,17 @@ def local_tracking_uri(plan: Plan) -> str | None:
     return plan.mlflow.resolved_tracking_uri(plan.project)
 
 
+def _seed_store(plan: Plan, tracking_uri: str, store: Path) -> None:
+    """A pipeline that reads the champion (scoring) needs the registry: the store of
+    its own starts as a copy of the project's (whose model files stay where they are,
+    read only)."""
+    from ..tracking.local_store import sqlite_file  # noqa: PLC0415
+
+    database = sqlite_file(tracking_uri)
+    if plan.champion_readers and database is not None and database.is_file():
+        shutil.copy2(database, store / "mlflow.db")
+
+
 def run_local(
     plan: Plan,
     echo: Callable[[str], None],
@@ -99,6 +111,7 @@ def run_local(
         folder = Path(workdir or scratch)
         tracking_uri = local_tracking_uri(plan)
         if store is not None and tracking_uri is not None:
+            _seed_store(plan, tracking_uri, store)
             tracking_uri = f"sqlite:///{(store / 'mlflow.db').as_posix()}"
         files = build_bundle(plan, folder / "bundle", tracking_uri, store)
         view = packages_view(

@@ -23,6 +23,7 @@ from .grouping import (
     PlanError,
     TaskGraph,
     TaskGroup,
+    dataset_kind,
     group_nodes,
     task_suffix,
 )
@@ -55,6 +56,9 @@ class Plan:
     candidates: list[Any] = field(default_factory=list)
     traced: Trace | None = None
     trace_key: str = ""
+    # Nodes that require the registry's champion ("node score_shuttles reads ...").
+    champion_readers: list[str] = field(default_factory=list)
+    registry: Any = None  # registry.config.RegistryConfig of the env, if any
 
     @property
     def groups(self) -> list[TaskGroup]:
@@ -327,10 +331,24 @@ class Plan:
                 lines.append(f"      node {node}" + (f"   <- {why}" if why else ""))
             for path in group.input_files:
                 lines.append(f"      reads {path} (shipped with the code)")
+            lines += self._champion_lines(group.nodes)
         lines.append(
             f"{self.task(FINALIZER)}   (always runs: ends the MLflow run FINISHED or FAILED)"
         )
         return "\n".join(lines)
+
+    def _champion_lines(self, nodes: list[str]) -> list[str]:
+        """Where a task's nodes read the champion from (the registry call)."""
+        if self.registry is None:
+            return []
+        uri = f"models:/{self.registry.model_name}@{self.registry.alias}"
+        return [
+            f"      {reader}: {uri} from MLflow's registry at "
+            f"{self.mlflow.tracking_uri}, through the procedure's MLflow client "
+            f"(transport {self.mlflow.transport})"
+            for reader in self.champion_readers
+            if reader.split()[1] in nodes
+        ]
 
     def file_sizes(self) -> dict[str, int]:
         """Bytes of each file deploy uploads, where known: the libraries, the project
@@ -461,6 +479,8 @@ def make_plan(
     catalog = {k: v for k, v in loader["catalog"].items()}
     estimate = Estimate(**deploy.estimate.model_dump())
     graph = group_nodes(registered[deploy.pipeline], catalog, deploy.grouping, estimate)
+    readers = champion_readers(registered[deploy.pipeline], catalog)
+    registry = _registry_for(readers, block, env)
     candidates, provided = resolve_code(
         project_requirements(project), deploy.packages, mlflow.transport
     )
@@ -489,7 +509,40 @@ def make_plan(
         candidates,
         traced,
         key,
+        readers,
+        registry,
     )
+
+
+def champion_readers(pipeline: Any, catalog: dict[str, Any]) -> list[str]:
+    """The pipeline's nodes that require the registry's champion (scoring), as
+    sentences; a gate that compares with it when there is one does not count."""
+    return sorted(
+        f"node {node.name} reads {name}"
+        for node in pipeline.nodes
+        for name in node.inputs
+        if dataset_kind(name, catalog).kind == "registry"
+        and (catalog.get(name) or {}).get("required")
+    )
+
+
+def _registry_for(readers: list[str], block: dict[str, Any], env: str) -> Any:
+    """The env's registry. A node that must have the champion (scoring) cannot run in
+    a graph whose env has none: it would find none on every scheduled run. Refused
+    before anything is built."""
+    from ..registry.config import load_registry_config  # noqa: PLC0415
+
+    registry = load_registry_config(block)
+    if readers and registry is None:
+        raise PlanError(
+            f"{'; '.join(readers)}, which requires the registry's champion, but "
+            f"conf/{env}/"
+            "snowflake.yml sets no snowflake.registry, so inside Snowflake there is "
+            "no champion to read. Fix: in that env, track with transport: "
+            "external_access (sql/80) and keep the registry block of conf/base "
+            "(remove `registry: null`)"
+        )
+    return registry
 
 
 def size_text(size: int) -> str:

@@ -124,18 +124,29 @@ def load_registry_config(
 def transport_problem(registry: RegistryConfig, transport: str, env: str) -> str:
     """Why this registry target cannot work with this MLflow transport, or ''.
 
+    Target snowflake (and both) is accepted by the schema, so that the block reads the
+    same once it is supported, and refused here until then.
+
     The external functions reach MLflow by POST only (a gateway passes Snowflake's POST
     on), and MLflow's registry reads are GET only (registered-models/alias,
     model-versions/get): loading the champion could never work through them. So target
     mlflow is refused with transport external_functions instead of adding functions
     that cannot be called; the Snowflake Model Registry needs no network at all."""
-    if registry.uses_mlflow and transport == "external_functions":
+    if registry.uses_snowflake:
+        return (
+            f"snowflake.registry.target is {registry.target} in env {env}, but this "
+            "version of kedro-snowflake-mlops registers models in MLflow's registry "
+            "only (the Snowflake Model Registry is not supported yet). Fix: target: "
+            "mlflow, or registry: null in this env (the quality gate then judges on "
+            "its thresholds and nothing is registered)"
+        )
+    if transport == "external_functions":
         return (
             f"snowflake.registry.target is {registry.target} but snowflake.mlflow."
             f"transport is external_functions in env {env}: MLflow's model registry "
             "answers its reads (the champion by alias) only to GET requests, which "
-            "external functions cannot send. Fix: target: snowflake (the Snowflake "
-            "Model Registry, through the Snowpark session) in this env, or transport: "
-            "external_access (sql/80)"
+            "external functions cannot send. Fix: transport: external_access (sql/80) "
+            "in this env, or registry: null (the quality gate then judges on its "
+            "thresholds and nothing is registered)"
         )
     return ""

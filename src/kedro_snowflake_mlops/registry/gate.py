@@ -136,9 +136,11 @@ def decide(
     metrics: Mapping[str, float],
     champion_metrics: Mapping[str, float] | None = None,
     champion_version: str | None = None,
+    champion_source: str | None = None,
 ) -> Decision:
     """The new model's test metrics against the thresholds and, when there is a
-    champion, against the champion's metrics on the same test rows."""
+    champion, against the champion's metrics on the same test rows (or, as
+    `champion_source` says, from elsewhere)."""
     reasons, passed = [], True
     for threshold in rules.thresholds:
         value = metrics.get(threshold.metric)
@@ -152,6 +154,7 @@ def decide(
             f"{threshold.metric} {float(value):.4g} "
             f"{'meets' if ok else 'misses'} {threshold.operator} {threshold.bound:g}"
         )
+    source = f", {champion_source}" if champion_source else ""
     if champion_metrics is None:
         reasons.append(NO_CHAMPION_REASON)
     else:
@@ -168,7 +171,7 @@ def decide(
             passed &= ok
             reasons.append(
                 f"{threshold.metric} {float(new):.4g} against the champion's "
-                f"{float(old):.4g} (version {champion_version}): "
+                f"{float(old):.4g} (version {champion_version}{source}): "
                 + (
                     f"{'no worse' if loss <= 0 else f'{loss:.4g} worse'}, within {tolerance:g}"
                     if ok

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .gate import NO_CHAMPION_REASON, Decision
+from ..conf import UserFacingError
+from .gate import NO_CHAMPION_REASON, Decision, decide, parse_rules
 from .mlflow_registry import (
     GATE_TAG,
     RUN_TAG,
@@ -41,6 +43,19 @@ if TYPE_CHECKING:
 DECISION_ARTIFACT = "quality_gate.json"
 
 
+class NoChampionError(UserFacingError):
+    """A pipeline requires the champion (ChampionModelDataset with required: true)
+    and the registry has none yet."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or "No champion model yet: run the training pipeline first (`kedro run`); "
+            "its model becomes champion when it passes the quality gate (if MLflow "
+            "could not be reached, the log above says so)"
+        )
+
+
 @dataclass(frozen=True)
 class Champion:
     """The version the registry's alias points at, and its model: what a new model is
@@ -51,6 +66,8 @@ class Champion:
     alias: str
     run_id: str | None
     model: Any
+    # The metrics its training run logged (its own test rows).
+    metrics: dict[str, float] = field(default_factory=dict)
 
     @property
     def uri(self) -> str:
@@ -74,7 +91,52 @@ def read_champion(client: MlflowClient, registry: RegistryConfig) -> Champion | 
     if ref is None:
         return None
     model = load_sklearn_model(client, ref)
-    return Champion(ref.name, ref.version, registry.alias, ref.run_id, model)
+    metrics = client.get_run(ref.run_id).data.metrics if ref.run_id else {}
+    return Champion(ref.name, ref.version, registry.alias, ref.run_id, model, metrics)
+
+
+def judge(  # noqa: PLR0913 (what the gate weighs)
+    model: Any,
+    champion: Champion | None,
+    x_test: pd.DataFrame,
+    y_test: pd.Series,
+    *,
+    rules: Mapping[str, Any],
+    measure: Callable[[Any, pd.DataFrame, pd.Series], dict[str, float]],
+) -> Candidate:
+    """The quality gate: `measure` (your metrics) of the new model on the test rows
+    against parameters.yml's `rules`, and against the champion's on the same rows.
+
+    A champion trained on columns these rows lack (the features changed) cannot score
+    them; it is then represented by the test metrics its own training run logged, and
+    the gate's reason says so."""
+    champion_metrics = source = None
+    if champion is not None:
+        columns = list(getattr(champion.model, "feature_names_in_", x_test.columns))
+        if set(columns) <= set(x_test.columns):
+            champion_metrics = measure(champion.model, x_test[columns], y_test)
+        else:
+            champion_metrics = dict(champion.metrics)
+            source = "its own run's test metrics: it reads columns these rows lack"
+    decision = decide(
+        parse_rules(rules),
+        measure(model, x_test, y_test),
+        champion_metrics,
+        champion.version if champion is not None else None,
+        source,
+    )
+    return Candidate(model, x_test, decision)
+
+
+def champion_tags(
+    registry: RegistryConfig, champion: Champion | None
+) -> dict[str, str]:
+    """What a run that read the champion is tagged with: the model version it was
+    compared with (training) or predicted with (scoring)."""
+    return {
+        "registry.model": registry.model_name,
+        f"registry.{registry.alias}_version": champion.version if champion else "none",
+    }
 
 
 def record_decision(client: MlflowClient, run_id: str, decision: Decision) -> None:

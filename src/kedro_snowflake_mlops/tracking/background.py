@@ -227,6 +227,15 @@ class BackgroundRecorder:
     def not_logged(self, what: str) -> None:
         self._call({"op": "not_logged", "what": what})
 
+    def prefetch_champion(self, registry: RegistryConfig) -> None:
+        """Have the worker read the champion now, while the first nodes run."""
+        self._send(
+            {
+                "op": "prefetch",
+                "registry": registry.model_dump(mode="json", by_alias=True),
+            }
+        )
+
     def read_champion(self, registry: RegistryConfig) -> tuple[Any, bool]:
         """As RunRecorder.read_champion; the worker reads it, this process waits."""
         into = Path(self._handover.name) / "champion.pickle"
@@ -265,6 +274,10 @@ class BackgroundRecorder:
         answer = None
         if self._send({"op": "finish", "status": status, "time_ms": now_ms()}):
             answer = self._wait(timeout)
+            # A call interrupted while it waited (Ctrl-C) leaves its answer queued
+            # ahead of the end's: the end's is the one with the tally.
+            while answer is not None and "tally" not in answer:
+                answer = self._wait(timeout)
         self.close(wait=answer is not None or not interrupted)
         if answer is None:
             return self._lost(status)

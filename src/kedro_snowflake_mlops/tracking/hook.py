@@ -161,6 +161,7 @@ class MlflowTrackingHook:
         if self._worker is not None:
             self._worker.close()
             self._worker = None
+        offer_champion(None)
         self.config: MlflowConfig | None = None
         self.project_path = Path.cwd()
         self.env: str | None = None
@@ -226,6 +227,11 @@ class MlflowTrackingHook:
     def after_catalog_created(self, catalog, parameters: dict[str, Any]) -> None:
         self.catalog = catalog
         self.parameters = dict(parameters.get("parameters") or {})
+        if "quality_gate" in self.parameters:
+            from ..registry.gate import parse_rules  # noqa: PLC0415
+
+            # The gate's rules, checked before the first node rather than at the end.
+            parse_rules(self.parameters["quality_gate"])
 
     def _role(self, dataset_name: str) -> str | None:
         """`metrics`, `artifact` or None, from the dataset object's own metadata (read,
@@ -283,7 +289,10 @@ class MlflowTrackingHook:
         self._check_metadata(pipeline)
         joined = joined_run()  # a task of a Snowflake task graph (joined_run.py)
         if joined is not None and joined.run is None:
-            return  # the graph's root could not create the run: nothing to log into
+            # The graph's root could not create the run: nothing to log into, and no
+            # champion to be read either (the gate judges on its thresholds).
+            offer_champion(self._untracked_champion)
+            return
         if joined is None and self.config.transport == "direct":
             worker, self._worker = self._worker, None
             if worker is None or not worker.alive:  # a second run of this context
@@ -298,12 +307,15 @@ class MlflowTrackingHook:
         self.recorder = recorder
         self._arm()
         offer_champion(self._read_champion)
+        prefetch = self.registry is not None and self._reads_champion(pipeline)
         try:
             recorder.start(
                 run_name=f"{pipelines} {run_params['run_id']}",
                 tags=prepare_tags(self._tags(run_params, pipelines)),
                 params=prepared.values,
             )
+            if prefetch:
+                recorder.prefetch_champion(self.registry)
         except BaseException:
             # No run (on_failure: fail, or a missing experiment): nothing to end; the
             # worker or the transport is released.
@@ -440,6 +452,21 @@ class MlflowTrackingHook:
             path = Path(self._scratch.name) / f"{dataset_name}.pickle"
             path.write_bytes(payload)
         self.recorder.log_artifact(dataset_name, path)
+
+    def _untracked_champion(self) -> None:
+        if self.registry is not None:
+            logger.warning(
+                "MLflow: this run is not tracked, so the champion of %s is not read",
+                self.registry.model_name,
+            )
+
+    def _reads_champion(self, pipeline: Any) -> bool:
+        from ..datasets import ChampionModelDataset  # noqa: PLC0415
+
+        return any(
+            isinstance(self._dataset(name), ChampionModelDataset)
+            for name in pipeline.inputs()
+        )
 
     def _read_champion(self) -> Any:
         """ChampionModelDataset's load: the registry's champion, or None (none yet,

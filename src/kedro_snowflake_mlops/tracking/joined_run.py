@@ -79,8 +79,8 @@ class JoinedRunTransport(TrackingTransport):
     def how_to_open(self, run: RunInfo) -> str:
         return self.inner.how_to_open(run)
 
-    def read_champion(self, registry: Any) -> Any:
-        return self.inner.read_champion(registry)
+    def read_champion(self, registry: Any, run: RunInfo | None = None) -> Any:
+        return self.inner.read_champion(registry, run)
 
     def record_candidate(self, run: RunInfo, registry: Any, candidate: Any) -> Any:
         return self.inner.record_candidate(run, registry, candidate)

@@ -54,6 +54,8 @@ class Tally:
     missed: list[str] = field(default_factory=list)
     # Model versions registered by the run, e.g. "spaceflights_price version 2 (champion)".
     registered: list[str] = field(default_factory=list)
+    # The champion the run read (compared with, or predicted with), if any.
+    champion: str | None = None
 
     def miss(self, what: str) -> None:
         self.missed.append(what)
@@ -208,18 +210,27 @@ class RunRecorder:
         else:
             self.tally.artifacts.append(where)
 
+    def prefetch_champion(self, registry: Any) -> None:
+        """Nothing to do ahead here: in this process the champion is read when asked."""
+        del registry
+
     def read_champion(self, registry: Any) -> tuple[Any, bool]:
         """(the registry's champion or None, whether it could be read). A champion
         that could not be read is not the same as none: the gate then compares with
         nothing, and register() leaves the alias where it is."""
         found = self._attempt(
             f"read the {registry.alias} of model {registry.model_name}",
-            lambda: (self.transport.read_champion(registry),),
+            lambda: (self.transport.read_champion(registry, self.run),),
         )
         if found is None:
             self.tally.miss(self.unread_champion(registry))
             return None, False
-        return found[0], True
+        champion = found[0]
+        if champion is not None:
+            self.tally.champion = (
+                f"{champion.name} version {champion.version} ({champion.alias})"
+            )
+        return champion, True
 
     @staticmethod
     def unread_champion(registry: Any) -> str:
@@ -303,6 +314,8 @@ class RunRecorder:
             self.tally.miss(f"status {status}")
         run_id = run.run_id if run is not None else "(not created)"
         line = summary_line(run_id, self.tally, self.transport.statements)
+        if self.tally.champion:
+            line = f"{line}; read {self.tally.champion}"
         if self.tally.registered:
             line = f"{line}; registered {', '.join(self.tally.registered)}"
         if self.tally.missed:

@@ -144,8 +144,9 @@ class TrackingTransport(ABC):
     # The model registry (registry/lifecycle.py). Only transports that hold an MLflow
     # client can reach it; registry/config.py refuses the others before the first node.
 
-    def read_champion(self, registry: Any) -> Any:
-        """The registry's champion (a lifecycle.Champion) or None before the first."""
+    def read_champion(self, registry: Any, run: RunInfo | None = None) -> Any:
+        """The registry's champion (a lifecycle.Champion) or None before the first;
+        `run` is tagged with its version (lifecycle.champion_tags)."""
         raise TrackingError(f"{type(self).__name__} cannot reach MLflow's registry")
 
     def record_candidate(self, run: RunInfo, registry: Any, candidate: Any) -> Any:

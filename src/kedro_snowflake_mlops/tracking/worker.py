@@ -14,7 +14,8 @@ in a session of its own, and ignores SIGINT anyway): the Kedro process tells it.
 
 Messages (in):  {"op": "open", "config": {...}, "tracking_uri", "display_uri",
                  "artifact_root"}, then "start", "metrics", "artifact", "not_logged",
-                 "champion" (always answered, with "champion" and "known"),
+                 "prefetch" (of the champion), "champion" (always answered, with
+                 "champion" and "known"),
                  "register" and "finish"; a message with "reply": true is answered.
 Answers (out):  {"ok": bool, "error": str, "experiment_missing": bool}; "finish" is
                  always answered, with "line", "tally" and "notes" too.
@@ -113,6 +114,9 @@ class Worker:
         self.recorder = RunRecorder(self.transport, self.config)
         self.started = False
         self.finished = False
+        # The champion, read as soon as the run started (prefetch), so that the gate
+        # node finds it ready.
+        self._champion_read: tuple[Any, bool] | None = None
         self.experiment_missing: str | None = None
 
     def answer(self, **fields: Any) -> None:
@@ -167,13 +171,8 @@ class Worker:
                 recorder.not_logged(f"artifact {message['dataset']}")
             else:
                 recorder.log_artifact(message["dataset"], Path(message["path"]))
-        elif op == "champion":
-            return self._champion(message)
-        elif op == "register":
-            recorder.register(
-                _registry(message["registry"]),
-                _unpickle(Path(message["candidate"])),
-            )
+        elif op in ("prefetch", "champion", "register"):
+            return self._model_registry(op, message)
         elif op == "not_logged":
             recorder.not_logged(message["what"])
         elif op == "finish":
@@ -182,15 +181,37 @@ class Worker:
             raise ValueError(f"unknown message {op!r}")
         return None
 
+    def _model_registry(
+        self, op: str, message: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        registry = _registry(message["registry"])
+        if op == "prefetch":
+            self._prefetch(registry)
+        elif op == "champion":
+            return self._champion(message)
+        else:
+            self.recorder.register(registry, _unpickle(Path(message["candidate"])))
+        return None
+
+    def _prefetch(self, registry: RegistryConfig) -> None:
+        """While the pipeline's first nodes run: read the champion, and import what
+        loading and logging a model needs (skops alone takes seconds)."""
+        import mlflow.sklearn  # noqa: F401, PLC0415
+        import skops.io  # noqa: F401, PLC0415
+
+        self._champion_read = self.recorder.read_champion(registry)
+
     def _champion(self, message: dict[str, Any]) -> dict[str, Any]:
         """Read the champion here (MLflow is imported here, not in the Kedro process)
         and hand its model over as a file the Kedro process reads back."""
-        champion, known = self.recorder.read_champion(_registry(message["registry"]))
+        if self._champion_read is None:
+            self._prefetch(_registry(message["registry"]))
+        champion, known = self._champion_read
         if champion is None:
             return {"champion": None, "known": known}
         with open(message["into"], "wb") as file:
             pickle.dump(champion.model, file)
-        fields = {"name", "version", "alias", "run_id"}
+        fields = {"name", "version", "alias", "run_id", "metrics"}
         described = {key: getattr(champion, key) for key in fields}
         return {"champion": described, "known": True}
 

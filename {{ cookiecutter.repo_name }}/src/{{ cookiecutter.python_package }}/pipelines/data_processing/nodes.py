@@ -17,7 +17,7 @@ def to_snowflake_columns(raw: pd.DataFrame) -> pd.DataFrame:
     return upload.astype(object).where(upload.notna(), None)
 
 
-def _is_true(column: str):
+def is_true(column: str):
     """The raw files say t/f; Snowflake has a BOOLEAN type."""
     return F.col(column) == F.lit("t")
 
@@ -35,7 +35,7 @@ def _money(column: str):
 def preprocess_companies(companies: DataFrame) -> DataFrame:
     return companies.with_columns(
         ["IATA_APPROVED", "COMPANY_RATING"],
-        [_is_true("IATA_APPROVED"), _percentage("COMPANY_RATING")],
+        [is_true("IATA_APPROVED"), _percentage("COMPANY_RATING")],
     )
 
 
@@ -45,8 +45,8 @@ def preprocess_shuttles(shuttles: DataFrame) -> DataFrame:
     cleaned = shuttles.with_columns(
         ["D_CHECK_COMPLETE", "MOON_CLEARANCE_COMPLETE", "PRICE"],
         [
-            _is_true("D_CHECK_COMPLETE"),
-            _is_true("MOON_CLEARANCE_COMPLETE"),
+            is_true("D_CHECK_COMPLETE"),
+            is_true("MOON_CLEARANCE_COMPLETE"),
             _money("PRICE"),
         ],
     )

@@ -1,4 +1,5 @@
-"""Model training with scikit-learn. The model input is pulled from Snowflake here, once."""
+"""Model training with scikit-learn, and the quality gate that decides whether the new
+model becomes the champion. The model input is pulled from Snowflake here, once."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import matplotlib
 import pandas as pd
+from kedro_snowflake_mlops.registry import Candidate, Champion, judge
 from matplotlib.figure import Figure
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
@@ -48,16 +50,39 @@ def evaluate_model(
     y_test: pd.Series,
 ) -> dict[str, float]:
     """r2, mae and rmse on the test set; the catalog sends them to MLflow."""
-    predicted = regressor.predict(X_test)
-    metrics = {
-        "r2": float(r2_score(y_test, predicted)),
-        "mae": float(mean_absolute_error(y_test, predicted)),
-        "rmse": math.sqrt(mean_squared_error(y_test, predicted)),
-    }
+    metrics = test_metrics(regressor, X_test, y_test)
     logger.info(
         "Model has r2 %.3f, mae %.1f, rmse %.1f on test data.", *metrics.values()
     )
     return metrics
+
+
+def test_metrics(
+    model: Any, X_test: pd.DataFrame, y_test: pd.Series
+) -> dict[str, float]:
+    predicted = model.predict(X_test)
+    return {
+        "r2": float(r2_score(y_test, predicted)),
+        "mae": float(mean_absolute_error(y_test, predicted)),
+        "rmse": math.sqrt(mean_squared_error(y_test, predicted)),
+    }
+
+
+def judge_model(
+    regressor: LinearRegression,
+    champion: Champion | None,
+    X_test: pd.DataFrame,
+    y_test: pd.Series,
+    quality_gate: dict[str, Any],
+) -> Candidate:
+    """The quality gate: the new model's test metrics against the thresholds in
+    parameters.yml, and against the champion's on the same test rows (the first model,
+    with no champion yet, is judged on the thresholds alone). When the pipeline has
+    finished, the tracking hook registers the model as a new version and moves the
+    champion alias to it only if the gate passed."""
+    return judge(
+        regressor, champion, X_test, y_test, rules=quality_gate, measure=test_metrics
+    )
 
 
 def plot_predictions(

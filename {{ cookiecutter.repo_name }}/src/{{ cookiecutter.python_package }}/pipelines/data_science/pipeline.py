@@ -1,6 +1,12 @@
 from kedro.pipeline import Pipeline, node, pipeline
 
-from .nodes import evaluate_model, plot_predictions, split_data, train_model
+from .nodes import (
+    evaluate_model,
+    judge_model,
+    plot_predictions,
+    split_data,
+    train_model,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -24,6 +30,18 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["regressor", "X_test", "y_test"],
                 "prediction_plot",
                 name="plot_predictions",
+            ),
+            node(
+                judge_model,
+                [
+                    "regressor",
+                    "champion_model",
+                    "X_test",
+                    "y_test",
+                    "params:quality_gate",
+                ],
+                "model_candidate",
+                name="judge_model",
             ),
         ]
     )
