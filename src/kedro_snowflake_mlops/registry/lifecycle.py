@@ -28,8 +28,9 @@ from .mlflow_registry import (
     GATE_TAG,
     RUN_TAG,
     VersionRef,
+    download_model,
     find_by_alias,
-    load_sklearn_model,
+    load_model_folder,
     log_sklearn_model,
     register_version,
 )
@@ -85,14 +86,30 @@ class Candidate:
     decision: Decision
 
 
-def read_champion(client: MlflowClient, registry: RegistryConfig) -> Champion | None:
-    """The champion of `registry.model_name`, its model loaded; None before the first."""
+def find_champion(
+    client: MlflowClient, registry: RegistryConfig, into: Path
+) -> dict[str, Any] | None:
+    """The champion of `registry.model_name` with its model folder downloaded into
+    `into` but not loaded (no scikit-learn needed here), as Champion's fields with
+    `model_folder` for `model`; None before the first champion."""
     ref = find_by_alias(client, registry.model_name, registry.alias)
     if ref is None:
         return None
-    model = load_sklearn_model(client, ref)
-    metrics = client.get_run(ref.run_id).data.metrics if ref.run_id else {}
-    return Champion(ref.name, ref.version, registry.alias, ref.run_id, model, metrics)
+    return {
+        "name": ref.name,
+        "version": ref.version,
+        "alias": registry.alias,
+        "run_id": ref.run_id,
+        "metrics": client.get_run(ref.run_id).data.metrics if ref.run_id else {},
+        "model_folder": str(download_model(client, ref, into)),
+    }
+
+
+def load_champion(found: dict[str, Any]) -> Champion:
+    """The Champion of find_champion's answer, its model loaded."""
+    fields = dict(found)
+    model = load_model_folder(Path(fields.pop("model_folder")))
+    return Champion(**fields, model=model)
 
 
 def judge(  # noqa: PLR0913 (what the gate weighs)
@@ -129,13 +146,13 @@ def judge(  # noqa: PLR0913 (what the gate weighs)
 
 
 def champion_tags(
-    registry: RegistryConfig, champion: Champion | None
+    registry: RegistryConfig, found: dict[str, Any] | None
 ) -> dict[str, str]:
-    """What a run that read the champion is tagged with: the model version it was
-    compared with (training) or predicted with (scoring)."""
+    """What a run that read the champion (find_champion's answer) is tagged with: the
+    model version it was compared with (training) or predicted with (scoring)."""
     return {
         "registry.model": registry.model_name,
-        f"registry.{registry.alias}_version": champion.version if champion else "none",
+        f"registry.{registry.alias}_version": found["version"] if found else "none",
     }
 
 

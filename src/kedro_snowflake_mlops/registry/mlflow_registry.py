@@ -65,18 +65,39 @@ def find_by_alias(client: MlflowClient, name: str, alias: str) -> VersionRef | N
         raise
 
 
-def load_sklearn_model(client: MlflowClient, ref: VersionRef) -> Any:
-    """The scikit-learn model of a version this module registered (from its run)."""
-    import mlflow.sklearn  # noqa: PLC0415
-
+def download_model(client: MlflowClient, ref: VersionRef, into: Path) -> Path:
+    """The version's MLflow model folder, copied from its run into `into`."""
     if ref.run_id is None:
         raise ValueError(
             f"{ref.uri} names no MLflow run, so its model cannot be read from one; "
             "register versions with register_version"
         )
+    into.mkdir(parents=True, exist_ok=True)
+    return Path(client.download_artifacts(ref.run_id, MODEL_ARTIFACT_PATH, str(into)))
+
+
+def load_model_folder(folder: Path) -> Any:
+    """The scikit-learn model of an MLflow model folder saved with skops, loaded by
+    skops' own loader (which refuses types it does not trust) without importing MLflow:
+    the MLmodel file names the model's file and how it was saved."""
+    import skops.io  # noqa: PLC0415
+    import yaml  # noqa: PLC0415
+
+    flavor = yaml.safe_load((folder / "MLmodel").read_text(encoding="utf-8"))
+    sklearn = (flavor.get("flavors") or {}).get("sklearn") or {}
+    if sklearn.get("serialization_format") != "skops":
+        raise ValueError(
+            f"{folder} holds a model saved as {sklearn.get('serialization_format')!r}: "
+            "only skops-saved models are loaded (pickle can run code when loaded); "
+            "register it again with this plugin"
+        )
+    return skops.io.load(folder / sklearn["pickled_model"])
+
+
+def load_sklearn_model(client: MlflowClient, ref: VersionRef) -> Any:
+    """The scikit-learn model of a version this module registered (from its run)."""
     with tempfile.TemporaryDirectory() as folder:
-        local = client.download_artifacts(ref.run_id, MODEL_ARTIFACT_PATH, folder)
-        return mlflow.sklearn.load_model(local)
+        return load_model_folder(download_model(client, ref, Path(folder)))
 
 
 def log_sklearn_model(

@@ -64,6 +64,7 @@ class BackgroundRecorder:
         tracking_uri: str,
         display_uri: str,
         artifact_root: Path,
+        registry: RegistryConfig | None = None,
     ) -> None:
         self.config = config
         # Wait for each answer where a fault must stop the pipeline where it happens:
@@ -85,6 +86,11 @@ class BackgroundRecorder:
                 "tracking_uri": tracking_uri,
                 "display_uri": display_uri,
                 "artifact_root": str(artifact_root),
+                # With a registry, the worker reads the champion as soon as it can.
+                "registry": None
+                if registry is None
+                else registry.model_dump(mode="json", by_alias=True),
+                "handover": self._handover.name,
             }
         )
 
@@ -237,12 +243,10 @@ class BackgroundRecorder:
         )
 
     def read_champion(self, registry: RegistryConfig) -> tuple[Any, bool]:
-        """As RunRecorder.read_champion; the worker reads it, this process waits."""
-        into = Path(self._handover.name) / "champion.pickle"
+        """As RunRecorder.read_champion: the worker finds and loads it, and hands the
+        model over as a pickle in this process's own temporary folder."""
         block = registry.model_dump(mode="json", by_alias=True)
-        sent = self._send(
-            {"op": "champion", "registry": block, "into": str(into), "reply": True}
-        )
+        sent = self._send({"op": "champion", "registry": block, "reply": True})
         answer = self._wait(self._deadline()) if sent else None
         if answer is None:
             self._worker_failed()
@@ -250,15 +254,16 @@ class BackgroundRecorder:
             return None, False
         if not answer["ok"]:  # the policy raised there (on_failure: fail)
             raise TrackingError(answer["error"])
-        described = answer["champion"]
-        if described is None:
+        found = answer["champion"]
+        if found is None:
             return None, answer["known"]
-        with into.open("rb") as file:
-            # The worker loaded it from the registry (skops' safe loader) and wrote
-            # it into this process's own temporary folder a moment ago.
-            model = pickle.load(file)  # noqa: S301
-        into.unlink()
-        return Champion(**described, model=model), True
+        fields = dict(found)
+        path = Path(fields.pop("model_pickle"))
+        # The worker loaded the model with skops' own loader and wrote it into this
+        # process's temporary folder a moment ago: unpickling it is safe here.
+        model = pickle.loads(path.read_bytes())  # noqa: S301
+        path.unlink()
+        return Champion(**fields, model=model), True
 
     def register(self, registry: RegistryConfig, candidate: Any) -> None:
         """As RunRecorder.register, in the worker (the candidate goes as a file)."""

@@ -255,15 +255,16 @@ class DirectTransport(TrackingTransport):
         with _client_limits(self.timeout_seconds):
             self.client.set_terminated(run.run_id, status=status, end_time=end_time_ms)
 
-    def read_champion(self, registry: Any, run: RunInfo | None = None) -> Any:
-        from ..registry.lifecycle import champion_tags, read_champion  # noqa: PLC0415
+    def find_champion(self, registry: Any, into: Path) -> Any:
+        from ..registry.lifecycle import find_champion  # noqa: PLC0415
 
         with _client_limits(self.timeout_seconds):
-            champion = read_champion(self.client, registry)
-            if run is not None:
-                for key, value in champion_tags(registry, champion).items():
-                    self.client.set_tag(run.run_id, key, value)
-            return champion
+            return find_champion(self.client, registry, into)
+
+    def tag_run(self, run: RunInfo, tags: dict[str, str]) -> None:
+        with _client_limits(self.timeout_seconds):
+            for key, value in tags.items():
+                self.client.set_tag(run.run_id, key, value)
 
     def record_candidate(self, run: RunInfo, registry: Any, candidate: Any) -> Any:
         from ..registry.lifecycle import (  # noqa: PLC0415

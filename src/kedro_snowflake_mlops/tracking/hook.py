@@ -221,6 +221,7 @@ class MlflowTrackingHook:
             config.resolved_tracking_uri(self.project_path),
             config.tracking_uri,
             self.project_path / "mlruns",
+            self.registry,
         )
 
     @hook_impl

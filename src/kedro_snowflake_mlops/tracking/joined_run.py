@@ -79,8 +79,11 @@ class JoinedRunTransport(TrackingTransport):
     def how_to_open(self, run: RunInfo) -> str:
         return self.inner.how_to_open(run)
 
-    def read_champion(self, registry: Any, run: RunInfo | None = None) -> Any:
-        return self.inner.read_champion(registry, run)
+    def find_champion(self, registry: Any, into: Path) -> Any:
+        return self.inner.find_champion(registry, into)
+
+    def tag_run(self, run: RunInfo, tags: dict[str, str]) -> None:
+        self.inner.tag_run(run, tags)
 
     def record_candidate(self, run: RunInfo, registry: Any, candidate: Any) -> Any:
         return self.inner.record_candidate(run, registry, candidate)

@@ -15,6 +15,7 @@ looks that key up first, where the transport can, instead of making a second run
 
 from __future__ import annotations
 
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -215,12 +216,21 @@ class RunRecorder:
         del registry
 
     def read_champion(self, registry: Any) -> tuple[Any, bool]:
-        """(the registry's champion or None, whether it could be read). A champion
-        that could not be read is not the same as none: the gate then compares with
-        nothing, and register() leaves the alias where it is."""
+        """(the registry's champion or None, whether it could be read), its model
+        loaded in this process. A champion that could not be read is not the same as
+        none: the gate then compares with nothing, and the alias stays."""
+        from ..registry.lifecycle import load_champion  # noqa: PLC0415
+
+        with tempfile.TemporaryDirectory(prefix="kedro-champion-") as folder:
+            found, known = self.find_champion(registry, Path(folder))
+            return (load_champion(found) if found else None), known
+
+    def find_champion(self, registry: Any, into: Path) -> tuple[Any, bool]:
+        """As read_champion, with the model folder downloaded into `into` but not
+        loaded (lifecycle.find_champion); the run is tagged with the version."""
         found = self._attempt(
             f"read the {registry.alias} of model {registry.model_name}",
-            lambda: (self.transport.read_champion(registry, self.run),),
+            lambda: (self.transport.find_champion(registry, into),),
         )
         if found is None:
             self.tally.miss(self.unread_champion(registry))
@@ -228,9 +238,25 @@ class RunRecorder:
         champion = found[0]
         if champion is not None:
             self.tally.champion = (
-                f"{champion.name} version {champion.version} ({champion.alias})"
+                f"{champion['name']} version {champion['version']} ({registry.alias})"
             )
+        if self.run is not None:
+            self.tag_champion(registry, champion)
         return champion, True
+
+    def tag_champion(self, registry: Any, champion: Any) -> None:
+        """Tag the run with the champion it read (lifecycle.champion_tags)."""
+        from ..registry.lifecycle import champion_tags  # noqa: PLC0415
+
+        run = self.run
+        tagged = run is not None and self._attempt(
+            "tag the run with the champion it read",
+            lambda: (
+                self.transport.tag_run(run, champion_tags(registry, champion)) or True
+            ),
+        )
+        if not tagged:
+            self.tally.miss("the tags naming the champion")
 
     @staticmethod
     def unread_champion(registry: Any) -> str:

@@ -144,10 +144,14 @@ class TrackingTransport(ABC):
     # The model registry (registry/lifecycle.py). Only transports that hold an MLflow
     # client can reach it; registry/config.py refuses the others before the first node.
 
-    def read_champion(self, registry: Any, run: RunInfo | None = None) -> Any:
-        """The registry's champion (a lifecycle.Champion) or None before the first;
-        `run` is tagged with its version (lifecycle.champion_tags)."""
+    def find_champion(self, registry: Any, into: Path) -> Any:
+        """The registry's champion as lifecycle.find_champion gives it (its model
+        folder downloaded into `into`), or None before the first."""
         raise TrackingError(f"{type(self).__name__} cannot reach MLflow's registry")
+
+    def tag_run(self, run: RunInfo, tags: dict[str, str]) -> None:
+        """Set tags on the run (which champion it read)."""
+        raise TrackingError(f"{type(self).__name__} cannot tag a run after its start")
 
     def record_candidate(self, run: RunInfo, registry: Any, candidate: Any) -> Any:
         """The gate's decision on the run, and the model as a new version (returns

@@ -13,7 +13,7 @@ SIGTERM sent to this process itself. Ctrl-C in the terminal does not reach it (i
 in a session of its own, and ignores SIGINT anyway): the Kedro process tells it.
 
 Messages (in):  {"op": "open", "config": {...}, "tracking_uri", "display_uri",
-                 "artifact_root"}, then "start", "metrics", "artifact", "not_logged",
+                 "artifact_root", "registry": {...} or null, "handover"}, then "start", "metrics", "artifact", "not_logged",
                  "prefetch" (of the champion), "champion" (always answered, with
                  "champion" and "known"),
                  "register" and "finish"; a message with "reply": true is answered.
@@ -62,6 +62,27 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     del signum, frame
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the closing must not be cut short
     raise Interrupted
+
+
+def import_model_libraries() -> None:
+    """scikit-learn, skops and MLflow's sklearn flavour: what loading the champion
+    and logging the new model need."""
+    import mlflow.sklearn  # noqa: F401, PLC0415
+    import skops.io  # noqa: F401, PLC0415
+
+
+def warm_up_model_logging() -> None:
+    """MLflow's check of a logged model's requirements maps every installed
+    package's modules the first time (0.4 s, then cached): done while the pipeline
+    runs instead of after it. An MLflow without that check only loses the head
+    start."""
+    try:
+        from mlflow.utils.requirements_utils import (  # noqa: PLC0415
+            warn_dependency_requirement_mismatches,
+        )
+    except ImportError:
+        return
+    warn_dependency_requirement_mismatches(["scikit-learn"])
 
 
 def _registry(block: dict[str, Any]) -> RegistryConfig:
@@ -114,9 +135,16 @@ class Worker:
         self.recorder = RunRecorder(self.transport, self.config)
         self.started = False
         self.finished = False
-        # The champion, read as soon as the run started (prefetch), so that the gate
-        # node finds it ready.
-        self._champion_read: tuple[Any, bool] | None = None
+        # The champion, read as soon as MLflow is open (before the run exists, so
+        # the run's tags naming it wait for the `prefetch` after the start), so that
+        # the gate node finds it ready.
+        self._champion_found: tuple[Any, bool] | None = None
+        self._champion_tagged = False
+        block = opening.get("registry")
+        self.registry = None if block is None else _registry(block)
+        # The Kedro process's folder for models handed over (the champion's).
+        self.handover = Path(opening.get("handover") or ".")
+        self._model_imports: threading.Thread | None = None
         self.experiment_missing: str | None = None
 
     def answer(self, **fields: Any) -> None:
@@ -190,30 +218,68 @@ class Worker:
         elif op == "champion":
             return self._champion(message)
         else:
+            if self._model_imports is not None:
+                self._model_imports.join()
             self.recorder.register(registry, _unpickle(Path(message["candidate"])))
         return None
 
-    def _prefetch(self, registry: RegistryConfig) -> None:
-        """While the pipeline's first nodes run: read the champion, and import what
-        loading and logging a model needs (skops alone takes seconds)."""
-        import mlflow.sklearn  # noqa: F401, PLC0415
-        import skops.io  # noqa: F401, PLC0415
+    def start_model_imports(self) -> None:
+        """With a registry: import scikit-learn and skops beside MLflow's own start-up
+        (a second or two), so that the champion is loaded and the new model logged
+        without waiting for them."""
+        if self.registry is None:
+            return
+        self._model_imports = threading.Thread(
+            target=import_model_libraries, name="model-imports", daemon=True
+        )
+        self._model_imports.start()
 
-        self._champion_read = self.recorder.read_champion(registry)
+    def prepare_registry(self) -> None:
+        """While Kedro opens the session and the first nodes run: find the champion
+        and load its model, ready for the gate node; then warm up model logging."""
+        if self.registry is None:
+            return
+        self._prefetch(self.registry)
+        if self._model_imports is not None:
+            self._model_imports.join()
+        self._model_imports = threading.Thread(
+            target=warm_up_model_logging, name="model-logging", daemon=True
+        )
+        self._model_imports.start()
+
+    def _prefetch(self, registry: RegistryConfig) -> None:
+        """Find and load the champion once; tag the run with it once the run exists.
+        Its model is handed over as a pickle in the Kedro process's own folder: that
+        process then needs neither MLflow nor skops (loading skops costs it a second)."""
+        if self._champion_found is None:
+            found, known = self.recorder.find_champion(
+                registry, self.handover / "champion"
+            )
+            if found is not None:
+                if self._model_imports is not None:
+                    self._model_imports.join()
+                found = self._hand_over(found)
+            self._champion_found = (found, known)
+            self._champion_tagged = self.recorder.run is not None
+        found, known = self._champion_found
+        if known and not self._champion_tagged and self.recorder.run is not None:
+            self.recorder.tag_champion(registry, found)
+            self._champion_tagged = True
+
+    def _hand_over(self, found: dict[str, Any]) -> dict[str, Any]:
+        from ..registry.mlflow_registry import load_model_folder  # noqa: PLC0415
+
+        model = load_model_folder(Path(found.pop("model_folder")))
+        path = self.handover / "champion.pickle"
+        path.write_bytes(pickle.dumps(model))
+        return {**found, "model_pickle": str(path)}
 
     def _champion(self, message: dict[str, Any]) -> dict[str, Any]:
-        """Read the champion here (MLflow is imported here, not in the Kedro process)
-        and hand its model over as a file the Kedro process reads back."""
-        if self._champion_read is None:
-            self._prefetch(_registry(message["registry"]))
-        champion, known = self._champion_read
-        if champion is None:
-            return {"champion": None, "known": known}
-        with open(message["into"], "wb") as file:
-            pickle.dump(champion.model, file)
-        fields = {"name", "version", "alias", "run_id", "metrics"}
-        described = {key: getattr(champion, key) for key in fields}
-        return {"champion": described, "known": True}
+        """The champion found here (MLflow is imported here, not in the Kedro
+        process), its model handed over."""
+        self._prefetch(_registry(message["registry"]))
+        found, known = self._champion_found
+        return {"champion": found, "known": known}
 
     def _skip(self) -> bool:
         if not (self.recorder.degraded and self.ending.is_set()):
@@ -270,7 +336,9 @@ def main() -> int:
         # The MLflow client settings (client_environment) came with this process's
         # environment, from background.py.
         worker = Worker(opening, answers, ending)
+        worker.start_model_imports()
         worker.transport.open()  # import MLflow, open the store: the pipeline runs
+        worker.prepare_registry()
         while not worker.finished:
             try:
                 message = inbox.get(timeout=None if worker.started else IDLE_SECONDS)
