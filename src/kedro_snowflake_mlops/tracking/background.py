@@ -86,7 +86,7 @@ class BackgroundRecorder:
                 "tracking_uri": tracking_uri,
                 "display_uri": display_uri,
                 "artifact_root": str(artifact_root),
-                # With a registry, the worker reads the champion as soon as it can.
+                # With a registry, the worker imports what models need at once.
                 "registry": None
                 if registry is None
                 else registry.model_dump(mode="json", by_alias=True),

@@ -135,9 +135,8 @@ class Worker:
         self.recorder = RunRecorder(self.transport, self.config)
         self.started = False
         self.finished = False
-        # The champion, read as soon as MLflow is open (before the run exists, so
-        # the run's tags naming it wait for the `prefetch` after the start), so that
-        # the gate node finds it ready.
+        # The champion, read on `prefetch` (sent right after the start), so that the
+        # gate node finds it ready.
         self._champion_found: tuple[Any, bool] | None = None
         self._champion_tagged = False
         block = opening.get("registry")
@@ -214,7 +213,7 @@ class Worker:
     ) -> dict[str, Any] | None:
         registry = _registry(message["registry"])
         if op == "prefetch":
-            self._prefetch(registry)
+            self.prepare_registry(registry)
         elif op == "champion":
             return self._champion(message)
         else:
@@ -234,12 +233,11 @@ class Worker:
         )
         self._model_imports.start()
 
-    def prepare_registry(self) -> None:
-        """While Kedro opens the session and the first nodes run: find the champion
-        and load its model, ready for the gate node; then warm up model logging."""
-        if self.registry is None:
-            return
-        self._prefetch(self.registry)
+    def prepare_registry(self, registry: RegistryConfig) -> None:
+        """Right after the run has started, while the first nodes run: find the
+        champion and load its model, ready for the gate node; then warm up model
+        logging."""
+        self._prefetch(registry)
         if self._model_imports is not None:
             self._model_imports.join()
         self._model_imports = threading.Thread(
@@ -338,7 +336,6 @@ def main() -> int:
         worker = Worker(opening, answers, ending)
         worker.start_model_imports()
         worker.transport.open()  # import MLflow, open the store: the pipeline runs
-        worker.prepare_registry()
         while not worker.finished:
             try:
                 message = inbox.get(timeout=None if worker.started else IDLE_SECONDS)
