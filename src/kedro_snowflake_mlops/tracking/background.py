@@ -250,7 +250,7 @@ class BackgroundRecorder:
         answer = self._wait(self._deadline()) if sent else None
         if answer is None:
             self._worker_failed()
-            self.tally.miss(RunRecorder.unread_champion(registry))
+            self.tally.miss(RunRecorder.champion_miss(registry))
             return None, False
         if not answer["ok"]:  # the policy raised there (on_failure: fail)
             raise TrackingError(answer["error"])

@@ -233,7 +233,7 @@ class RunRecorder:
             lambda: (self.transport.find_champion(registry, into),),
         )
         if found is None:
-            self.tally.miss(self.unread_champion(registry))
+            self.tally.miss(self.champion_miss(registry))
             return None, False
         champion = found[0]
         if champion is not None:
@@ -259,7 +259,7 @@ class RunRecorder:
             self.tally.miss("the tags naming the champion")
 
     @staticmethod
-    def unread_champion(registry: Any) -> str:
+    def champion_miss(registry: Any) -> str:
         """What the summary names when the champion could not be read."""
         return (
             f"the move of the {registry.alias} alias of {registry.model_name} (its "

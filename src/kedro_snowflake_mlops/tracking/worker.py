@@ -138,7 +138,6 @@ class Worker:
         # The champion, read on `prefetch` (sent right after the start), so that the
         # gate node finds it ready.
         self._champion_found: tuple[Any, bool] | None = None
-        self._champion_tagged = False
         block = opening.get("registry")
         self.registry = None if block is None else _registry(block)
         # The Kedro process's folder for models handed over (the champion's).
@@ -246,23 +245,17 @@ class Worker:
         self._model_imports.start()
 
     def _prefetch(self, registry: RegistryConfig) -> None:
-        """Find and load the champion once; tag the run with it once the run exists.
-        Its model is handed over as a pickle in the Kedro process's own folder: that
+        """Find and load the champion once (the recorder tags the run with it). Its
+        model is handed over as a pickle in the Kedro process's own folder: that
         process then needs neither MLflow nor skops (loading skops costs it a second)."""
-        if self._champion_found is None:
-            found, known = self.recorder.find_champion(
-                registry, self.handover / "champion"
-            )
-            if found is not None:
-                if self._model_imports is not None:
-                    self._model_imports.join()
-                found = self._hand_over(found)
-            self._champion_found = (found, known)
-            self._champion_tagged = self.recorder.run is not None
-        found, known = self._champion_found
-        if known and not self._champion_tagged and self.recorder.run is not None:
-            self.recorder.tag_champion(registry, found)
-            self._champion_tagged = True
+        if self._champion_found is not None:
+            return
+        found, known = self.recorder.find_champion(registry, self.handover / "champion")
+        if found is not None:
+            if self._model_imports is not None:
+                self._model_imports.join()
+            found = self._hand_over(found)
+        self._champion_found = (found, known)
 
     def _hand_over(self, found: dict[str, Any]) -> dict[str, Any]:
         from ..registry.mlflow_registry import load_model_folder  # noqa: PLC0415

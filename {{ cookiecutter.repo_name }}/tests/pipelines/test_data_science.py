@@ -67,14 +67,19 @@ def test_prediction_plot_has_the_test_points(model_input):
 GATE = {"thresholds": {"r2": ">= 0.9"}, "no_worse_than_champion": {"r2": 0.01}}
 
 
-def test_the_gate_judges_the_first_model_on_its_thresholds(model_input):
+@pytest.fixture
+def split(model_input):
     options = {
         "features": FEATURES,
         "target": "PRICE",
         "test_size": 0.25,
         "random_state": 1,
     }
-    X_train, X_test, y_train, y_test = split_data(model_input, options)
+    return split_data(model_input, options)
+
+
+def test_the_gate_judges_the_first_model_on_its_thresholds(split):
+    X_train, X_test, y_train, y_test = split
     regressor = train_model(X_train, y_train)
     candidate = judge_model(regressor, None, X_test, y_test, GATE)
     assert candidate.decision.passed
@@ -82,14 +87,8 @@ def test_the_gate_judges_the_first_model_on_its_thresholds(model_input):
     assert candidate.decision.reasons[-1].startswith("no champion yet")
 
 
-def test_the_gate_keeps_a_better_champion(model_input):
-    options = {
-        "features": FEATURES,
-        "target": "PRICE",
-        "test_size": 0.25,
-        "random_state": 1,
-    }
-    X_train, X_test, y_train, y_test = split_data(model_input, options)
+def test_the_gate_keeps_a_better_champion(split):
+    X_train, X_test, y_train, y_test = split
     good = train_model(X_train, y_train)
     # Trained on one feature only: r2 well below the champion's on the same rows.
     weak = train_model(X_train[["CREW"]].assign(ENGINES=0.0)[FEATURES], y_train)
